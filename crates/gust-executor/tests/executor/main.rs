@@ -1,0 +1,10 @@
+//! End-to-end tests of the executor: whole DAG runs on a manual clock.
+
+mod cancel;
+mod deferral;
+mod limits;
+mod retries;
+mod sensors;
+mod support;
+mod trigger_rules;
+mod xcom;
