@@ -265,7 +265,10 @@ impl Future for ManualSleep {
 
 impl Drop for ManualSleep {
     fn drop(&mut self) {
-        self.clock.state().sleepers.remove(&(self.deadline, self.id));
+        self.clock
+            .state()
+            .sleepers
+            .remove(&(self.deadline, self.id));
     }
 }
 
@@ -291,7 +294,10 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         assert!(short.as_mut().poll(&mut cx).is_ready());
         assert!(long.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(clock.deadlines(), vec![t0() + chrono::Duration::seconds(20)]);
+        assert_eq!(
+            clock.deadlines(),
+            vec![t0() + chrono::Duration::seconds(20)]
+        );
     }
 
     #[tokio::test]
@@ -320,7 +326,10 @@ mod tests {
     #[test]
     fn time_arithmetic_saturates() {
         assert_eq!(add(t0(), Duration::MAX), DateTime::<Utc>::MAX_UTC);
-        assert_eq!(elapsed(t0() + chrono::Duration::seconds(1), t0()), Duration::ZERO);
+        assert_eq!(
+            elapsed(t0() + chrono::Duration::seconds(1), t0()),
+            Duration::ZERO
+        );
     }
 
     fn futures_noop_waker() -> Waker {

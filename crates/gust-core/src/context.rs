@@ -32,8 +32,7 @@ pub trait RunData: Send + Sync {
 
     /// Saves a value in the task state of `task_id`, to be read back by a later attempt or
     /// by the same attempt after a restart.
-    async fn set_task_state(&self, task_id: &str, key: &str, value: Value)
-    -> Result<(), String>;
+    async fn set_task_state(&self, task_id: &str, key: &str, value: Value) -> Result<(), String>;
 }
 
 /// Run data held only in memory, for tests and for operators run on their own.
@@ -63,7 +62,8 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 }
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[async_trait]
@@ -85,12 +85,7 @@ impl RunData for MemoryRunData {
             .cloned()
     }
 
-    async fn set_task_state(
-        &self,
-        task_id: &str,
-        key: &str,
-        value: Value,
-    ) -> Result<(), String> {
+    async fn set_task_state(&self, task_id: &str, key: &str, value: Value) -> Result<(), String> {
         write(&self.state).insert((task_id.to_owned(), key.to_owned()), value);
         Ok(())
     }
@@ -367,7 +362,7 @@ impl TaskContext {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::{template, XComRef};
+    use crate::expr::{XComRef, template};
     use serde_json::json;
 
     #[tokio::test]
@@ -398,6 +393,9 @@ mod tests {
         let ctx = TaskContext::for_test("t");
         let arg: Arg<u32> = template("not a number").into();
         let err = ctx.resolve("count", &arg).unwrap_err().to_string();
-        assert!(err.starts_with("parameter 'count' has the wrong type"), "{err}");
+        assert!(
+            err.starts_with("parameter 'count' has the wrong type"),
+            "{err}"
+        );
     }
 }

@@ -234,10 +234,7 @@ mod tests {
 
     #[test]
     fn literal_expressions_convert_when_built() {
-        let expr = Expr::Map(BTreeMap::from([(
-            "n".to_owned(),
-            Expr::Literal(json!(3)),
-        )]));
+        let expr = Expr::Map(BTreeMap::from([("n".to_owned(), Expr::Literal(json!(3)))]));
         assert_eq!(expr.to_literal(), Some(json!({"n": 3})));
         let arg: Arg<BTreeMap<String, u32>> = Arg::from_expr(expr).unwrap();
         assert_eq!(arg, Arg::Value(BTreeMap::from([("n".to_owned(), 3)])));

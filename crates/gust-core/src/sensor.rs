@@ -32,7 +32,11 @@ impl FromStr for SensorMode {
         match s {
             "poke" => Ok(SensorMode::Poke),
             "reschedule" => Ok(SensorMode::Reschedule),
-            other => Err(UnknownName::new("sensor mode", other, ["poke", "reschedule"])),
+            other => Err(UnknownName::new(
+                "sensor mode",
+                other,
+                ["poke", "reschedule"],
+            )),
         }
     }
 }

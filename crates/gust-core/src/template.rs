@@ -219,10 +219,16 @@ mod tests {
     #[test]
     fn xcom_pull_reads_by_task_and_key() {
         let ctx = ctx();
-        assert_eq!(render("{{ ti.xcom_pull('send') }}", &ctx).unwrap(), "cmd-42");
         assert_eq!(
-            render("{{ ti.xcom_pull(task_ids='send', key='instances') | join(',') }}", &ctx)
-                .unwrap(),
+            render("{{ ti.xcom_pull('send') }}", &ctx).unwrap(),
+            "cmd-42"
+        );
+        assert_eq!(
+            render(
+                "{{ ti.xcom_pull(task_ids='send', key='instances') | join(',') }}",
+                &ctx
+            )
+            .unwrap(),
             "i-1,i-2"
         );
         assert_eq!(
@@ -230,7 +236,11 @@ mod tests {
             "['cmd-42']"
         );
         assert_eq!(
-            render("{{ ti.xcom_pull(task_ids='nobody', default='none yet') }}", &ctx).unwrap(),
+            render(
+                "{{ ti.xcom_pull(task_ids='nobody', default='none yet') }}",
+                &ctx
+            )
+            .unwrap(),
             "none yet"
         );
     }
@@ -245,7 +255,10 @@ mod tests {
 
     #[test]
     fn unsupported_arguments_and_bad_syntax_are_errors() {
-        let err = render("{{ ti.xcom_pull('send', include_prior_dates=true) }}", &ctx());
+        let err = render(
+            "{{ ti.xcom_pull('send', include_prior_dates=true) }}",
+            &ctx(),
+        );
         assert!(err.is_err());
         let err = check_syntax("{{ ds ").unwrap_err();
         assert!(err.to_string().contains("syntax error"), "{err}");

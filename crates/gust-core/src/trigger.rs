@@ -121,8 +121,7 @@ impl TriggerRegistry {
             .factories
             .get(&stored.kind)
             .ok_or_else(|| format!("no trigger of kind '{}' is registered", stored.kind))?;
-        factory(&stored.args)
-            .map_err(|err| format!("rebuilding trigger '{}': {err}", stored.kind))
+        factory(&stored.args).map_err(|err| format!("rebuilding trigger '{}': {err}", stored.kind))
     }
 
     /// The registered kinds, sorted.

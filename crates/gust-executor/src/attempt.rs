@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use gust_core::clock::elapsed;
 use gust_core::error::humanize;
 use gust_core::{
-    Outcome, SensorMode, SensorSettings, TaskContext, TaskError, TaskKind, Trigger,
-    TriggerContext, TriggerEvent,
+    Outcome, SensorMode, SensorSettings, TaskContext, TaskError, TaskKind, Trigger, TriggerContext,
+    TriggerEvent,
 };
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{Instrument, debug, info, warn};
@@ -59,10 +59,7 @@ pub(crate) enum AttemptResult {
     /// The attempt is over.
     Finished(Result<Outcome, TaskError>),
     /// A sensor in reschedule mode found its condition false; poke again at `wake_at`.
-    NotYet {
-        pokes: u32,
-        wake_at: DateTime<Utc>,
-    },
+    NotYet { pokes: u32, wake_at: DateTime<Utc> },
 }
 
 /// Why a trigger stopped waiting without an event.
@@ -111,13 +108,10 @@ pub(crate) fn sensor_timeout(length: Duration) -> TaskError {
     ))
 }
 
-/// Runs one attempt and reports how it ended.
-pub(crate) async fn run_attempt(job: AttemptJob, report: UnboundedSender<Message>) {
+/// Runs one attempt and tells how it ended.
+pub(crate) async fn run_attempt(job: AttemptJob) -> AttemptResult {
     let span = job.ctx.span().clone();
-    let index = job.index;
-    let result = attempt(job).instrument(span).await;
-    // The run loop outlives every job it spawns unless it failed; then nobody listens.
-    let _ = report.send(Message::Attempt { index, result });
+    attempt(job).instrument(span).await
 }
 
 enum Interrupt {

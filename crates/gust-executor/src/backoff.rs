@@ -169,7 +169,10 @@ mod tests {
         for try_number in 1..=12 {
             let base = (3u64 << (try_number - 1)).min(100);
             let delay = retry_delay(&settings, try_number, Jitter::Hashed, &seed(try_number));
-            assert!(delay.as_secs() >= base, "try {try_number}: {delay:?} < {base}");
+            assert!(
+                delay.as_secs() >= base,
+                "try {try_number}: {delay:?} < {base}"
+            );
             assert!(delay.as_secs() < 2 * base || delay.as_secs() == 100);
             assert!(delay <= Duration::from_secs(100));
         }
@@ -183,10 +186,7 @@ mod tests {
         let others: Vec<Duration> = ["a", "b", "c", "d", "e", "f"]
             .iter()
             .map(|task_id| {
-                let seed = JitterSeed {
-                    task_id,
-                    ..seed(4)
-                };
+                let seed = JitterSeed { task_id, ..seed(4) };
                 retry_delay(&settings, 4, Jitter::Hashed, &seed)
             })
             .collect();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gust_core::template::iso;
-use gust_core::{Dag, DEFAULT_POOL, RunInfo, RunState, SharedClock, SystemClock};
+use gust_core::{DEFAULT_POOL, Dag, RunInfo, RunState, SharedClock, SystemClock};
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

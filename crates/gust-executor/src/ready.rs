@@ -76,7 +76,11 @@ impl ReadyQueues {
 
     /// Removes a picked task.
     pub(crate) fn take(&mut self, pick: Pick) {
-        if self.pools[pick.pool].waiting.remove(pick.position).is_some() {
+        if self.pools[pick.pool]
+            .waiting
+            .remove(pick.position)
+            .is_some()
+        {
             self.len -= 1;
         }
     }

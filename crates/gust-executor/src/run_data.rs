@@ -85,12 +85,7 @@ impl RunData for StoredRunData {
         get(&self.task_data, task_id, key)
     }
 
-    async fn set_task_state(
-        &self,
-        task_id: &str,
-        key: &str,
-        value: Value,
-    ) -> Result<(), String> {
+    async fn set_task_state(&self, task_id: &str, key: &str, value: Value) -> Result<(), String> {
         let task_id: Arc<str> = task_id.into();
         let change = Change::TaskData {
             task_id: task_id.clone(),

@@ -124,6 +124,8 @@ pub(crate) struct RunLoop {
     pub(crate) events: Option<EventSender>,
     pub(crate) tx: UnboundedSender<Message>,
     rx: UnboundedReceiver<Message>,
+    /// Results of attempts that finished when first polled, handled in the next turn.
+    pub(crate) inline: Vec<Message>,
     pub(crate) cancel: CancellationToken,
     pub(crate) stopping: Option<StopReason>,
     timer: Option<(DateTime<Utc>, Sleep)>,
@@ -200,6 +202,7 @@ impl RunLoop {
             events,
             tx,
             rx,
+            inline: Vec::new(),
             cancel,
             stopping: None,
             timer: None,
@@ -244,6 +247,25 @@ impl RunLoop {
             self.released.mark_unchanged();
             self.dispatch();
             self.flush().await?;
+
+            if !self.inline.is_empty() {
+                self.now = self.clock.now();
+                for message in std::mem::take(&mut self.inline) {
+                    self.handle(message);
+                }
+                // A long series of attempts that finish at once never waits, so look at
+                // the clock and the cancel token here too, and let the runtime's other
+                // tasks run now and then.
+                if self.cancel.is_cancelled() {
+                    self.stop(StopReason::Cancelled);
+                }
+                if self.next_deadline().is_some_and(|at| at <= self.now) {
+                    self.fire_timers();
+                }
+                self.propagate();
+                tokio::task::consume_budget().await;
+                continue;
+            }
 
             if self.active == 0 {
                 if self.stopping.is_some() {

@@ -32,7 +32,8 @@ impl Drop for Held {
     fn drop(&mut self) {
         // Release the permits before announcing it, so a woken run finds them free.
         drop(self.permits.take());
-        self.released.send_modify(|count| *count = count.wrapping_add(1));
+        self.released
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 }
 

@@ -313,7 +313,12 @@ impl DagBuilder {
             graph.update_edge(up, down, ());
         }
         for (upstream, downstream) in self.edges {
-            let node = |id: String| by_id.get(id.as_str()).copied().ok_or(DagError::UnknownTask { task_id: id });
+            let node = |id: String| {
+                by_id
+                    .get(id.as_str())
+                    .copied()
+                    .ok_or(DagError::UnknownTask { task_id: id })
+            };
             let (up, down) = (node(upstream)?, node(downstream)?);
             graph.update_edge(up, down, ());
         }

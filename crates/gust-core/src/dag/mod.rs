@@ -224,10 +224,8 @@ impl Dag {
     pub fn dependencies(&self) -> Vec<(&str, Vec<&str>)> {
         self.tasks()
             .map(|(index, task)| {
-                let mut upstream: Vec<&str> = self
-                    .upstream(index)
-                    .map(|up| &*self.task(up).id)
-                    .collect();
+                let mut upstream: Vec<&str> =
+                    self.upstream(index).map(|up| &*self.task(up).id).collect();
                 upstream.sort_unstable();
                 (&*task.id, upstream)
             })

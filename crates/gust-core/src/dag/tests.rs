@@ -113,7 +113,10 @@ fn ids_must_be_plain() {
     dag.task("has space", noop());
     assert!(matches!(
         dag.build(),
-        Err(DagError::InvalidId { what: "task id", .. })
+        Err(DagError::InvalidId {
+            what: "task id",
+            ..
+        })
     ));
     assert!(matches!(
         Dag::builder("").build(),

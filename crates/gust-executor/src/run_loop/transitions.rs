@@ -2,6 +2,7 @@
 //! retries, reschedules, and stopping a run.
 
 use std::cmp::Reverse;
+use std::task::{Context, Poll, Waker};
 
 use chrono::{DateTime, Utc};
 use gust_core::clock::add;
@@ -245,7 +246,10 @@ impl RunLoop {
                 self.schedule(index);
             }
             TriggerResult::Failed(message) => {
-                self.fail(index, TaskError::failed(format!("the trigger failed: {message}")));
+                self.fail(
+                    index,
+                    TaskError::failed(format!("the trigger failed: {message}")),
+                );
             }
             TriggerResult::TimedOut(TriggerTimeout::Execution(limit)) => {
                 // The task may have started work elsewhere; stop it like a running attempt.
@@ -338,9 +342,8 @@ impl RunLoop {
             let why = reason.message();
             return self.finish(index, TaskState::Failed, Some(why));
         }
-        let retry = err.is_retryable()
-            && run.try_number <= settings.retries
-            && self.stopping.is_none();
+        let retry =
+            err.is_retryable() && run.try_number <= settings.retries && self.stopping.is_none();
         if !retry {
             return self.finish(index, TaskState::Failed, Some(err.report()));
         }
@@ -427,7 +430,24 @@ impl RunLoop {
     pub(super) fn spawn(&mut self, effect: Effect) {
         match effect {
             Effect::Attempt(job) => {
-                tokio::spawn(attempt::run_attempt(job, self.tx.clone()));
+                // Poll the attempt once right here: an attempt that finishes without
+                // waiting (a no-op, a quick computation) is handled in this turn, with
+                // no task switch. One that waits continues as a task of its own.
+                let index = job.index;
+                let mut attempt = Box::pin(attempt::run_attempt(job));
+                let mut cx = Context::from_waker(Waker::noop());
+                match attempt.as_mut().poll(&mut cx) {
+                    Poll::Ready(result) => self.inline.push(Message::Attempt { index, result }),
+                    Poll::Pending => {
+                        let report = self.tx.clone();
+                        tokio::spawn(async move {
+                            let result = attempt.await;
+                            // The loop outlives its attempts unless it failed; then
+                            // nobody listens and the result has nowhere to go.
+                            let _ = report.send(Message::Attempt { index, result });
+                        });
+                    }
+                }
             }
             Effect::Trigger {
                 index,
@@ -437,7 +457,10 @@ impl RunLoop {
             } => {
                 let ctx = TriggerContext {
                     clock: self.clock.clone(),
-                    span: self.context(index, self.cancel.child_token()).span().clone(),
+                    span: self
+                        .context(index, self.cancel.child_token())
+                        .span()
+                        .clone(),
                 };
                 let handle = tokio::spawn(attempt::run_trigger(
                     index,

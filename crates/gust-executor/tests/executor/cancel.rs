@@ -51,8 +51,14 @@ async fn cancelling_a_run_stops_running_and_deferred_tasks_and_records_final_sta
         report.task("sleeping").unwrap().message.as_deref(),
         Some("the run was cancelled")
     );
-    assert!(sleeper_killed.load(Ordering::SeqCst), "the running task was told to stop");
-    assert!(deferred_killed.load(Ordering::SeqCst), "the deferred task was told to stop");
+    assert!(
+        sleeper_killed.load(Ordering::SeqCst),
+        "the running task was told to stop"
+    );
+    assert!(
+        deferred_killed.load(Ordering::SeqCst),
+        "the deferred task was told to stop"
+    );
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use gust_core::{Dag, ManualClock, TaskBuilder, TaskState};
-use serde_json::json;
 use gust_executor::{EventKind, Executor, RunEvent, RunOptions};
+use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::sync::{Notify, watch};
 
@@ -77,7 +77,10 @@ async fn thousands_of_triggers_wait_at_once() {
     let mut dag = Dag::builder("many");
     dag.max_active_tasks(64);
     for n in 0..3000 {
-        dag.task(format!("wait_{n}"), Defers::new(Fires::Once(released.clone())));
+        dag.task(
+            format!("wait_{n}"),
+            Defers::new(Fires::Once(released.clone())),
+        );
     }
     let executor = Executor::in_memory().with_pool("default_pool", 64);
     let (events, mut seen) = unbounded_channel();
@@ -91,10 +94,11 @@ async fn thousands_of_triggers_wait_at_once() {
     guard(async {
         while deferred < 3000 {
             if let Some(RunEvent {
-                kind: EventKind::Task {
-                    state: TaskState::Deferred,
-                    ..
-                },
+                kind:
+                    EventKind::Task {
+                        state: TaskState::Deferred,
+                        ..
+                    },
                 ..
             }) = seen.recv().await
             {

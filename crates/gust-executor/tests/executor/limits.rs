@@ -40,8 +40,16 @@ async fn pool_slots_count_against_the_pool() {
     let clock = ManualClock::at(t0());
     let executor = executor(&clock).with_pool("wide", 3);
     let mut dag = Dag::builder("slots");
-    dag.add(TaskBuilder::operator("big", Sleeps::new(secs(10))).pool("wide").pool_slots(2));
-    dag.add(TaskBuilder::operator("big2", Sleeps::new(secs(10))).pool("wide").pool_slots(2));
+    dag.add(
+        TaskBuilder::operator("big", Sleeps::new(secs(10)))
+            .pool("wide")
+            .pool_slots(2),
+    );
+    dag.add(
+        TaskBuilder::operator("big2", Sleeps::new(secs(10)))
+            .pool("wide")
+            .pool_slots(2),
+    );
     dag.add(TaskBuilder::operator("small", Sleeps::new(secs(10))).pool("wide"));
     let run = run_on(&clock, &executor, dag.build().unwrap()).await;
     assert_eq!(run.times("big", TaskState::Running), vec![at(0)]);
@@ -90,5 +98,8 @@ async fn dagrun_timeout_stops_the_run() {
     assert_eq!(run.state("after"), TaskState::Skipped);
     assert_eq!(run.times("slow", TaskState::Failed), vec![at(30)]);
     assert!(killed.load(std::sync::atomic::Ordering::SeqCst));
-    assert_eq!(run.message("after"), "the run passed its dagrun_timeout of 30s");
+    assert_eq!(
+        run.message("after"),
+        "the run passed its dagrun_timeout of 30s"
+    );
 }

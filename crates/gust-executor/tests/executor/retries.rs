@@ -27,8 +27,14 @@ async fn retries_wait_retry_delay_between_tries() {
 
     assert_eq!(run.state("flaky"), TaskState::Success);
     assert_eq!(run.report.task("flaky").unwrap().tries, 3);
-    assert_eq!(run.times("flaky", TaskState::Running), vec![at(0), at(30), at(60)]);
-    assert_eq!(run.times("flaky", TaskState::UpForRetry), vec![at(0), at(30)]);
+    assert_eq!(
+        run.times("flaky", TaskState::Running),
+        vec![at(0), at(30), at(60)]
+    );
+    assert_eq!(
+        run.times("flaky", TaskState::UpForRetry),
+        vec![at(0), at(30)]
+    );
     let tries: Vec<u32> = run
         .history("flaky")
         .iter()
@@ -73,7 +79,10 @@ async fn jittered_backoff_stays_between_the_base_and_the_max() {
     );
     let run = run_on(&clock, &executor, dag.build().unwrap()).await;
     let starts = run.times("flaky", TaskState::Running);
-    let waits: Vec<i64> = starts.windows(2).map(|w| (w[1] - w[0]).num_seconds()).collect();
+    let waits: Vec<i64> = starts
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_seconds())
+        .collect();
     let bases = [4, 8, 16, 32, 40];
     assert_eq!(waits.len(), bases.len());
     for (wait, base) in waits.iter().zip(bases) {
@@ -89,7 +98,11 @@ async fn a_task_out_of_retries_fails_with_its_last_error_and_every_try_is_record
     let op = flaky(5);
     let calls = op.calls.clone();
     let mut dag = Dag::builder("exhausted");
-    dag.add(TaskBuilder::operator("flaky", op).retries(2).retry_delay(secs(1)));
+    dag.add(
+        TaskBuilder::operator("flaky", op)
+            .retries(2)
+            .retry_delay(secs(1)),
+    );
     let run = run_on(&clock, &executor, dag.build().unwrap()).await;
 
     assert_eq!(run.state("flaky"), TaskState::Failed);

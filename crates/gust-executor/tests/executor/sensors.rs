@@ -29,7 +29,14 @@ async fn a_poke_mode_sensor_pokes_every_interval_until_its_condition_holds() {
     assert_eq!(run.times("wait", TaskState::Success), vec![at(20)]);
     // A poke-mode sensor stays running between pokes.
     assert!(run.times("wait", TaskState::UpForReschedule).is_empty());
-    assert_eq!(clock.sleep_history().iter().filter(|d| **d == secs(10)).count(), 2);
+    assert_eq!(
+        clock
+            .sleep_history()
+            .iter()
+            .filter(|d| **d == secs(10))
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -10,13 +10,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gust_core::trigger::{TriggerContext, TriggerError};
 use gust_core::{
-    Dag, Deferral, ManualClock, Operator, Outcome, Sensor, SensorSettings, TaskContext,
-    TaskError, TaskState, Trigger, TriggerEvent,
+    Dag, Deferral, ManualClock, Operator, Outcome, Sensor, SensorSettings, TaskContext, TaskError,
+    TaskState, Trigger, TriggerEvent,
 };
 use gust_executor::{EventKind, Executor, Jitter, RunEvent, RunOptions, RunReport};
 use serde_json::{Value, json};
-use tokio::sync::{Notify, watch};
 use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::{Notify, watch};
 
 pub(crate) fn t0() -> DateTime<Utc> {
     "2024-01-01T00:00:00Z".parse().unwrap()
@@ -256,7 +256,9 @@ impl Trigger for TestTrigger {
             }
             Fires::Never => std::future::pending().await,
         }
-        Ok(TriggerEvent::new(json!({"fired_at": ctx.clock.now().to_rfc3339()})))
+        Ok(TriggerEvent::new(
+            json!({"fired_at": ctx.clock.now().to_rfc3339()}),
+        ))
     }
 }
 
@@ -290,7 +292,9 @@ impl Operator for Defers {
         ctx: &TaskContext,
         event: TriggerEvent,
     ) -> Result<Outcome, TaskError> {
-        Ok(Outcome::Value(json!({"event": event.payload, "try": ctx.try_number()})))
+        Ok(Outcome::Value(
+            json!({"event": event.payload, "try": ctx.try_number()}),
+        ))
     }
 
     async fn on_kill(&self, _ctx: &TaskContext) {

@@ -15,7 +15,10 @@ async fn failures_and_skips_propagate_through_trigger_rules() {
     );
     let both = ["fails", "works"];
     dag.add(TaskBuilder::operator("all_success", Scripted::ok(json!(0))).needs(both));
-    dag.add(TaskBuilder::operator("after_upstream_failed", Scripted::ok(json!(0))).needs(["all_success"]));
+    dag.add(
+        TaskBuilder::operator("after_upstream_failed", Scripted::ok(json!(0)))
+            .needs(["all_success"]),
+    );
     dag.add(
         TaskBuilder::operator("one_failed", Scripted::ok(json!(0)))
             .needs(both)
@@ -43,7 +46,10 @@ async fn failures_and_skips_propagate_through_trigger_rules() {
     assert_eq!(run.state("works"), TaskState::Success);
     assert_eq!(run.state("skips"), TaskState::Skipped);
     assert_eq!(run.state("all_success"), TaskState::UpstreamFailed);
-    assert_eq!(run.state("after_upstream_failed"), TaskState::UpstreamFailed);
+    assert_eq!(
+        run.state("after_upstream_failed"),
+        TaskState::UpstreamFailed
+    );
     assert_eq!(run.state("one_failed"), TaskState::Success);
     assert_eq!(run.state("all_done"), TaskState::Success);
     assert_eq!(run.state("after_skip"), TaskState::Skipped);
@@ -95,7 +101,10 @@ async fn a_long_chain_of_skips_propagates_without_exhausting_the_stack() {
     let mut dag = Dag::builder("chain");
     dag.task("t0", Scripted::new(vec![Err(TaskError::skip("skip"))]));
     for n in 1..20_000 {
-        dag.add(TaskBuilder::operator(format!("t{n}"), Scripted::ok(json!(0))).needs([format!("t{}", n - 1)]));
+        dag.add(
+            TaskBuilder::operator(format!("t{n}"), Scripted::ok(json!(0)))
+                .needs([format!("t{}", n - 1)]),
+        );
     }
     let run = run_on(&clock, &executor(&clock), dag.build().unwrap()).await;
     assert_eq!(run.state("t19999"), TaskState::Skipped);

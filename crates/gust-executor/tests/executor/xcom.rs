@@ -49,8 +49,14 @@ async fn outputs_flow_through_references_templates_and_keyed_pushes() {
     );
     let run = run_on(&clock, &executor(&clock), dag.build().unwrap()).await;
 
-    assert_eq!(run.report.xcom("by_reference", "return_value"), Some(&json!("cmd-1")));
-    assert_eq!(run.report.xcom("by_key", "return_value"), Some(&json!(["i-1", "i-2"])));
+    assert_eq!(
+        run.report.xcom("by_reference", "return_value"),
+        Some(&json!("cmd-1"))
+    );
+    assert_eq!(
+        run.report.xcom("by_key", "return_value"),
+        Some(&json!(["i-1", "i-2"]))
+    );
     assert_eq!(
         run.report.xcom("by_template", "return_value"),
         Some(&json!("cmd-1 on 2024-01-01"))
@@ -76,7 +82,10 @@ async fn a_template_error_fails_the_task_and_names_the_problem() {
     let run = run_on(&clock, &executor(&clock), dag.build().unwrap()).await;
     assert_eq!(run.state("bad"), TaskState::Failed);
     let message = run.message("bad");
-    assert!(message.starts_with("parameter 'value': template \"echo {{ not_defined }}\""), "{message}");
+    assert!(
+        message.starts_with("parameter 'value': template \"echo {{ not_defined }}\""),
+        "{message}"
+    );
     assert!(message.contains("undefined"), "{message}");
 }
 
@@ -102,8 +111,16 @@ async fn each_task_moves_through_scheduled_queued_running_to_success() {
 async fn conf_overrides_params_in_templates() {
     let clock = ManualClock::at(t0());
     let mut dag = Dag::builder("params");
-    dag.params(json!({"who": "world", "greeting": "hello"}).as_object().unwrap().clone());
-    dag.task("greet", Echo(template("{{ params.greeting }} {{ params.who }}").into()));
+    dag.params(
+        json!({"who": "world", "greeting": "hello"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    dag.task(
+        "greet",
+        Echo(template("{{ params.greeting }} {{ params.who }}").into()),
+    );
     let run = run_with(
         &clock,
         &executor(&clock),
@@ -111,5 +128,8 @@ async fn conf_overrides_params_in_templates() {
         gust_executor::RunOptions::new().conf(json!({"who": "gust"})),
     )
     .await;
-    assert_eq!(run.report.xcom("greet", "return_value"), Some(&json!("hello gust")));
+    assert_eq!(
+        run.report.xcom("greet", "return_value"),
+        Some(&json!("hello gust"))
+    );
 }
