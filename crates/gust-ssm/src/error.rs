@@ -1,0 +1,114 @@
+//! Errors of the SSM components.
+
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use gust_aws::AwsError;
+use gust_core::TaskError;
+
+/// Why an SSM call or wait did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SsmError {
+    /// The AWS connection or client settings are wrong.
+    #[error(transparent)]
+    Connection(#[from] AwsError),
+    /// A parameter is wrong before any call is made.
+    #[error("{0}")]
+    Invalid(String),
+    /// SSM answered with an error.
+    #[error("{operation} failed: {code}: {message}")]
+    Service {
+        /// The API operation.
+        operation: &'static str,
+        /// AWS's error code, e.g. `InvalidInstanceId`.
+        code: String,
+        /// AWS's message.
+        message: String,
+        /// Whether trying again later may succeed (throttling, server errors).
+        transient: bool,
+    },
+    /// The call did not get an answer (network, timeout).
+    #[error("{operation} failed: {detail}")]
+    Transport {
+        /// The API operation.
+        operation: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The command id is not known to SSM.
+    #[error("command {command_id} does not exist: {detail}")]
+    NoSuchCommand {
+        /// The id asked for.
+        command_id: String,
+        /// What SSM said.
+        detail: String,
+    },
+    /// SSM reported a status gust does not know; gust will not guess what it means.
+    #[error("command {command_id}: instance {instance_id} has the unknown status '{status}'")]
+    UnknownStatus {
+        /// The command.
+        command_id: String,
+        /// The instance.
+        instance_id: String,
+        /// The status as SSM wrote it.
+        status: String,
+    },
+}
+
+impl SsmError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SsmError::Service { transient, .. } => *transient,
+            SsmError::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The AWS error code, for service errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            SsmError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Turns an SDK error of `operation` into an [`SsmError`].
+    pub(crate) fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let status = Some(service.raw().status().as_u16());
+                let code = service.err().code().unwrap_or("Unknown").to_owned();
+                let transient = code.contains("Throttl")
+                    || code == "TooManyRequestsException"
+                    || code == "RequestLimitExceeded"
+                    || status.is_some_and(|s| s >= 500);
+                SsmError::Service {
+                    operation,
+                    message: service.err().message().unwrap_or_default().to_owned(),
+                    code,
+                    transient,
+                }
+            }
+            _ => SsmError::Transport {
+                operation,
+                detail: aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+            },
+        }
+    }
+
+    /// The task error for a failed step of an SSM task: transient failures and service
+    /// errors may succeed on a retry, bad parameters never do.
+    pub fn into_task_error(self, context: &str) -> TaskError {
+        let message = format!("{context}: {self}");
+        match self {
+            SsmError::Connection(_) | SsmError::Invalid(_) | SsmError::UnknownStatus { .. } => {
+                TaskError::fatal(message)
+            }
+            _ => TaskError::failed(message),
+        }
+    }
+}

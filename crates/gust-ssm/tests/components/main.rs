@@ -1,0 +1,8 @@
+//! Each SSM component on its own, against a mocked SSM client (aws-smithy-mocks).
+
+mod operator;
+mod output;
+mod sensor;
+mod support;
+mod tracking;
+mod trigger;
