@@ -5,7 +5,10 @@
 //!
 //! - [`core`]: operators, sensors, triggers, the DAG model, templates, the clock;
 //! - [`executor`]: runs DAG runs with Airflow's semantics against a store;
-//! - [`standard`]: `EmptyOperator`, `BashOperator` and Rust closure tasks.
+//! - [`standard`]: `EmptyOperator`, `BashOperator` and Rust closure tasks;
+//! - [`aws`]: AWS connections (Airflow's `aws` connection model);
+//! - [`ssm`]: the SSM Run Command operator, sensor, trigger and output operator;
+//! - [`ssm_local`]: a local SSM Run Command service that runs commands on this host.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -25,6 +28,9 @@
 //! # });
 //! ```
 
+pub use gust_aws as aws;
 pub use gust_core as core;
 pub use gust_executor as executor;
+pub use gust_ssm as ssm;
+pub use gust_ssm_local as ssm_local;
 pub use gust_standard as standard;
