@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 use aws_sdk_ssm::Client;
 use gust_aws::{AwsParams, ClientSettings, Connections, resolve, sdk_config};
 use tracing::debug;
@@ -13,6 +15,11 @@ use crate::model::{CommandInfo, Invocation, InvocationStatus, Plugin};
 
 /// The most invocations ListCommandInvocations returns in one page.
 pub const PAGE_SIZE: i32 = 50;
+
+/// The most SSM calls one client has in flight at once. Many deferred tasks polling
+/// together queue here instead of opening a connection each: fewer connections, less
+/// memory, and fewer throttled calls.
+pub const MAX_IN_FLIGHT: usize = 32;
 
 fn global() -> &'static RwLock<Option<Arc<Connections>>> {
     static CONNECTIONS: OnceLock<RwLock<Option<Arc<Connections>>>> = OnceLock::new();
@@ -35,8 +42,8 @@ pub fn connections() -> Result<Arc<Connections>, SsmError> {
     Ok(from_env)
 }
 
-fn clients() -> &'static Mutex<HashMap<ClientSettings, Client>> {
-    static CLIENTS: OnceLock<Mutex<HashMap<ClientSettings, Client>>> = OnceLock::new();
+fn clients() -> &'static Mutex<HashMap<ClientSettings, SsmHook>> {
+    static CLIENTS: OnceLock<Mutex<HashMap<ClientSettings, SsmHook>>> = OnceLock::new();
     CLIENTS.get_or_init(Default::default)
 }
 
@@ -53,12 +60,24 @@ pub struct SentCommand {
 #[derive(Debug, Clone)]
 pub struct SsmHook {
     client: Client,
+    in_flight: Arc<Semaphore>,
 }
 
 impl SsmHook {
     /// A hook on a client built elsewhere (a test's mocked client, say).
     pub fn from_client(client: Client) -> Self {
-        SsmHook { client }
+        SsmHook {
+            client,
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        }
+    }
+
+    /// Waits for a turn to call SSM; the turn ends when the permit is dropped.
+    async fn turn(&self) -> SemaphorePermit<'_> {
+        self.in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     /// A hook for `params`, reading connections from `connections` (or the global
@@ -77,18 +96,36 @@ impl SsmHook {
             .unwrap_or_else(|p| p.into_inner())
             .get(&settings)
             .cloned();
-        if let Some(client) = cached {
-            return Ok(SsmHook { client });
+        if let Some(hook) = cached {
+            return Ok(hook);
         }
         let sdk = sdk_config(&settings).await?;
         let mut config = aws_sdk_ssm::config::Builder::from(&sdk);
         if let Some(endpoint) = &settings.endpoint_url {
             config = config.endpoint_url(endpoint);
         }
-        let client = Client::from_conf(config.build());
+        let hook = SsmHook::from_client(Client::from_conf(config.build()));
         let mut cache = clients().lock().unwrap_or_else(|p| p.into_inner());
-        let client = cache.entry(settings).or_insert(client).clone();
-        Ok(SsmHook { client })
+        Ok(cache.entry(settings).or_insert(hook).clone())
+    }
+
+    /// Reads one invocation's details with GetCommandInvocation.
+    pub async fn get_invocation(
+        &self,
+        command_id: &str,
+        instance_id: &str,
+        plugin_name: Option<&str>,
+    ) -> Result<aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput, SsmError>
+    {
+        let _turn = self.turn().await;
+        self.client
+            .get_command_invocation()
+            .command_id(command_id)
+            .instance_id(instance_id)
+            .set_plugin_name(plugin_name.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|err| SsmError::from_sdk("GetCommandInvocation", err))
     }
 
     /// The SDK client.
@@ -109,6 +146,7 @@ impl SsmHook {
     ) -> Result<SentCommand, SsmError> {
         kwargs.validate()?;
         let request = kwargs.apply(self.client.send_command().document_name(document_name))?;
+        let _turn = self.turn().await;
         let reply = request
             .send()
             .await
@@ -132,6 +170,7 @@ impl SsmHook {
 
     /// The command as ListCommands reports it.
     pub async fn describe_command(&self, command_id: &str) -> Result<CommandInfo, SsmError> {
+        let turn = self.turn().await;
         let reply = self
             .client
             .list_commands()
@@ -150,6 +189,7 @@ impl SsmHook {
                     other => other,
                 }
             })?;
+        drop(turn);
         let command = reply
             .commands()
             .iter()
@@ -176,6 +216,7 @@ impl SsmHook {
         let mut invocations = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
+            let turn = self.turn().await;
             let reply = self
                 .client
                 .list_command_invocations()
@@ -187,6 +228,7 @@ impl SsmHook {
                 .send()
                 .await
                 .map_err(|err| SsmError::from_sdk("ListCommandInvocations", err))?;
+            drop(turn);
             for item in reply.command_invocations() {
                 invocations.push(Invocation {
                     instance_id: item.instance_id().unwrap_or_default().to_owned(),
@@ -223,6 +265,7 @@ impl SsmHook {
         command_id: &str,
         instance_ids: Option<Vec<String>>,
     ) -> Result<(), SsmError> {
+        let _turn = self.turn().await;
         self.client
             .cancel_command()
             .command_id(command_id)

@@ -48,7 +48,7 @@ mod trigger;
 
 pub use aws_args::{AwsArgs, default_deferrable};
 pub use error::SsmError;
-pub use hook::{PAGE_SIZE, SentCommand, SsmHook, connections, set_connections};
+pub use hook::{MAX_IN_FLIGHT, PAGE_SIZE, SentCommand, SsmHook, connections, set_connections};
 pub use kwargs::{MAX_INSTANCE_IDS, RunCommandKwargs, StringList, TargetSpec};
 pub use model::{CommandInfo, Invocation, InvocationStatus, Outcome as StatusOutcome, Plugin};
 pub use operator::{SENT_COMMAND_KEY, SsmRunCommandOperator};

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use crate::aws_args::AwsArgs;
-use crate::error::SsmError;
 use crate::hook::SsmHook;
 
 /// Reads a command's output (Airflow's `SsmGetCommandInvocationOperator`); does not wait.
@@ -76,22 +75,6 @@ fn entry(instance_id: &str, reply: &GetCommandInvocationOutput, step: Option<&st
     entry
 }
 
-async fn read_one(
-    hook: &SsmHook,
-    command_id: &str,
-    instance_id: &str,
-    step: Option<&str>,
-) -> Result<GetCommandInvocationOutput, SsmError> {
-    hook.client()
-        .get_command_invocation()
-        .command_id(command_id)
-        .instance_id(instance_id)
-        .set_plugin_name(step.map(str::to_owned))
-        .send()
-        .await
-        .map_err(|err| SsmError::from_sdk("GetCommandInvocation", err))
-}
-
 #[async_trait]
 impl Operator for SsmGetCommandInvocationOperator {
     async fn execute(&self, ctx: &TaskContext) -> Result<Outcome, TaskError> {
@@ -136,7 +119,7 @@ impl Operator for SsmGetCommandInvocationOperator {
                 steps.iter().map(|s| Some(s.as_str())).collect()
             };
             for step in names {
-                match read_one(&hook, &command_id, &node, step).await {
+                match hook.get_invocation(&command_id, &node, step).await {
                     Ok(reply) => {
                         let output = reply.standard_output_content().unwrap_or_default();
                         info!(instance_id = %node, step, "output:\n{output}");
