@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use gust::core::{Dag, SensorSettings, TaskBuilder, TaskState, TriggerRule};
+use gust::core::{Dag, SensorSettings, TaskBuilder, TaskState, Trigger, TriggerRule};
 use gust::ssm::{
     SsmGetCommandInvocationOperator, SsmHook, SsmRunCommandCompletedSensor, SsmRunCommandOperator,
 };
@@ -333,4 +333,60 @@ async fn more_than_50_instance_ids_is_a_clear_error() {
     let message = report.task("run_command").unwrap().message.clone().unwrap();
     assert!(message.contains("at most 50"), "{message}");
     assert_eq!(local.calls("SendCommand"), 0);
+}
+
+#[tokio::test]
+async fn a_rebuilt_trigger_keeps_region_verify_and_client_settings_and_polls_that_region() {
+    use gust::aws::Verify;
+    use gust::core::{Sensor, TaskContext};
+    use gust::ssm::SsmRunCommandTrigger;
+
+    let local = Local::one_node().await;
+    let mut dag = Dag::builder("send_only");
+    dag.task(
+        "run_command",
+        SsmRunCommandOperator::new("AWS-RunShellScript")
+            .run_command_kwargs(on_instances(&[local.node(0)], "echo eu"))
+            .unwrap()
+            .aws(local.aws()),
+    );
+    let report = run_dag(dag.build().unwrap(), LIMIT).await;
+    let command_id = report
+        .xcom("run_command", "return_value")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let aws = local
+        .aws()
+        .region_name("eu-west-2")
+        .verify(Verify::Off)
+        .botocore_config(json!({"read_timeout": 42}).as_object().unwrap().clone());
+    let sensor = SsmRunCommandCompletedSensor::new(command_id.as_str())
+        .deferrable(true)
+        .aws(aws);
+    let deferral = sensor
+        .defer(&TaskContext::for_test("await"))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = deferral.trigger.serialize();
+    assert_eq!(stored.args["region_name"], "eu-west-2");
+    assert_eq!(stored.args["verify"], false);
+    assert_eq!(stored.args["botocore_config"], json!({"read_timeout": 42}));
+
+    let rebuilt = SsmRunCommandTrigger::from_args(&stored.args).unwrap();
+    assert_eq!(rebuilt.args(), deferral.trigger.args());
+    let hook = SsmHook::connect(&rebuilt.aws, local.aws().given_connections())
+        .await
+        .unwrap();
+    assert_eq!(hook.region().as_deref(), Some("eu-west-2"));
+    let progress = gust::ssm::tracker::poll(&hook, &command_id, 0, true)
+        .await
+        .unwrap();
+    assert!(
+        matches!(progress, gust::ssm::tracker::Progress::Done(_)),
+        "{progress:?}"
+    );
 }
