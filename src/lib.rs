@@ -8,7 +8,8 @@
 //! - [`standard`]: `EmptyOperator`, `BashOperator` and Rust closure tasks;
 //! - [`aws`]: AWS connections (Airflow's `aws` connection model);
 //! - [`ssm`]: the SSM Run Command operator, sensor, trigger and output operator;
-//! - [`ssm_local`]: a local SSM Run Command service that runs commands on this host.
+//! - [`ssm_local`]: a local SSM Run Command service that runs commands on this host;
+//! - [`yaml`]: DAGs in YAML files; [`registry`] lists the operators they can use.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -34,3 +35,6 @@ pub use gust_executor as executor;
 pub use gust_ssm as ssm;
 pub use gust_ssm_local as ssm_local;
 pub use gust_standard as standard;
+pub use gust_yaml as yaml;
+
+pub mod registry;

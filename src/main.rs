@@ -1,6 +1,8 @@
-//! The `gust` command.
+//! The `gust` command: list, show, validate and test DAGs; test one task; serve the
+//! local SSM service.
 
-fn main() {
-    println!("gust {}", env!("CARGO_PKG_VERSION"));
-    println!("Run the example DAG with: cargo run --example bash_xcom");
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

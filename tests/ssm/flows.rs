@@ -348,6 +348,7 @@ async fn a_rebuilt_trigger_keeps_region_verify_and_client_settings_and_polls_tha
         SsmRunCommandOperator::new("AWS-RunShellScript")
             .run_command_kwargs(on_instances(&[local.node(0)], "echo eu"))
             .unwrap()
+            .waiter_delay(Duration::from_millis(200))
             .aws(local.aws()),
     );
     let report = run_dag(dag.build().unwrap(), LIMIT).await;

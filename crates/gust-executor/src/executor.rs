@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gust_core::template::iso;
-use gust_core::{DEFAULT_POOL, Dag, RunInfo, RunState, SharedClock, SystemClock};
+use gust_core::{DEFAULT_POOL, Dag, RunData, RunInfo, RunState, SharedClock, SystemClock};
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -51,6 +51,7 @@ pub struct RunOptions {
     conf: Option<Value>,
     events: Option<EventSender>,
     cancel: Option<CancellationToken>,
+    xcom: Vec<(String, String, Value)>,
 }
 
 impl RunOptions {
@@ -80,6 +81,18 @@ impl RunOptions {
     /// Sends every state change of the run to `events`.
     pub fn events(mut self, events: EventSender) -> Self {
         self.events = Some(events);
+        self
+    }
+
+    /// Records an XCom value as if `task_id` had pushed it before the run started: the
+    /// output of a task that is not part of this run (`gust tasks test --xcom`).
+    pub fn xcom(
+        mut self,
+        task_id: impl Into<String>,
+        key: impl Into<String>,
+        value: Value,
+    ) -> Self {
+        self.xcom.push((task_id.into(), key.into(), value));
         self
     }
 
@@ -224,6 +237,11 @@ impl Executor {
             .create_run(&record)
             .await
             .map_err(ExecutorError::Store)?;
+        for (task_id, key, value) in &options.xcom {
+            data.push_xcom(task_id, key, value.clone())
+                .await
+                .map_err(|err| ExecutorError::Store(StoreError::Backend(err)))?;
+        }
         let run_loop = RunLoop::new(
             dag,
             run,

@@ -220,6 +220,40 @@ impl Dag {
         found
     }
 
+    /// A DAG of only the tasks in `keep` and the dependencies among them, with the same
+    /// settings. References to tasks left out stay in the kept tasks' parameters: a run of
+    /// the subset must be given their values (as `gust tasks test --xcom` does).
+    pub fn subset(&self, keep: &[&str]) -> Result<Dag, DagError> {
+        let mut graph = DiGraph::new();
+        let mut by_id = HashMap::new();
+        let mut old_to_new = HashMap::new();
+        for id in keep {
+            let old = *self.by_id.get(*id).ok_or_else(|| DagError::UnknownTask {
+                task_id: (*id).to_owned(),
+            })?;
+            if old_to_new.contains_key(&old) {
+                continue;
+            }
+            let new = graph.add_node(self.graph[old].clone());
+            old_to_new.insert(old, new);
+            by_id.insert(self.graph[old].id.clone(), new);
+        }
+        for edge in self.graph.edge_indices() {
+            let Some((from, to)) = self.graph.edge_endpoints(edge) else {
+                continue;
+            };
+            if let (Some(a), Some(b)) = (old_to_new.get(&from), old_to_new.get(&to)) {
+                graph.update_edge(*a, *b, ());
+            }
+        }
+        Ok(Dag {
+            dag_id: self.dag_id.clone(),
+            settings: self.settings.clone(),
+            graph,
+            by_id,
+        })
+    }
+
     /// The task ids with their upstream task ids, in the order tasks were added.
     pub fn dependencies(&self) -> Vec<(&str, Vec<&str>)> {
         self.tasks()

@@ -155,3 +155,23 @@ fn descendants_are_transitive() {
     assert_eq!(dag.descendants(0), vec![1, 2, 3]);
     assert_eq!(dag.descendants(2), Vec::<usize>::new());
 }
+
+#[test]
+fn a_subset_keeps_the_chosen_tasks_and_the_edges_among_them() {
+    let mut dag = Dag::builder("sub");
+    let a = dag.task("a", noop());
+    let b = dag.task("b", Uses(a.output().into()));
+    let c = dag.task("c", noop());
+    dag.chain(&[&b, &c]);
+    let dag = dag.build().unwrap();
+    let sub = dag.subset(&["b", "c"]).unwrap();
+    assert_eq!(sub.dependencies(), vec![("b", vec![]), ("c", vec!["b"])]);
+    assert_eq!(
+        sub.get("b").unwrap().kind().xcom_refs(),
+        vec![XComRef::output("a")]
+    );
+    assert!(matches!(
+        dag.subset(&["zz"]),
+        Err(DagError::UnknownTask { .. })
+    ));
+}

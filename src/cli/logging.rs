@@ -1,0 +1,84 @@
+//! Log lines for people: `12:00:01 INFO  run_command  sent the command command_id=...`.
+//!
+//! The task span's fields (dag, run, task, try) are all recorded for log files and other
+//! subscribers; on the terminal only the task's id is shown, since the run is one.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+struct Concise;
+
+impl<S, N> FormatEvent<S, N> for Concise
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        #[allow(clippy::disallowed_methods)] // log lines carry the host's time of day
+        let now = chrono::Local::now().format("%H:%M:%S");
+        write!(writer, "{now} {:<5} ", event.metadata().level())?;
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                let task = extensions
+                    .get::<FormattedFields<N>>()
+                    .and_then(|fields| task_id_of(fields.as_str()));
+                if let Some(task) = task {
+                    write!(writer, "{task}  ")?;
+                }
+            }
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// The `task_id=...` value of a span's formatted fields.
+fn task_id_of(fields: &str) -> Option<&str> {
+    let start = fields.find("task_id=")? + "task_id=".len();
+    let rest = &fields[start..];
+    Some(rest.split_whitespace().next().unwrap_or(rest))
+}
+
+/// Logs go to standard error, filtered by `RUST_LOG`. By default gust's own messages are
+/// shown at info level, except under a live view, which shows warnings only so that log
+/// lines do not tear it.
+pub(crate) fn init(live_view: bool) {
+    let default = if live_view {
+        "warn"
+    } else {
+        "warn,gust=info,gust_ssm_local=warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .event_format(Concise)
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_task_id_is_read_from_span_fields() {
+        assert_eq!(
+            task_id_of("dag_id=d run_id=r task_id=get_output try_number=1"),
+            Some("get_output")
+        );
+        assert_eq!(task_id_of("dag_id=d"), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! The `gust` command, run as a user runs it: the built binary, from the repository root.
+
+mod dags;
+mod support;
+mod tasks;
