@@ -51,3 +51,30 @@ where
         "FnOperator"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn null_is_no_output_and_errors_pass_through() {
+        let ctx = TaskContext::for_test("f");
+        let quiet = FnOperator::new(|_| async { Ok(Value::Null) });
+        assert!(matches!(
+            quiet.execute(&ctx).await.unwrap(),
+            Outcome::Nothing
+        ));
+
+        let reads_its_task = FnOperator::new(|ctx: TaskContext| async move {
+            Ok(Value::String(ctx.task_id().to_string()))
+        });
+        assert!(matches!(
+            reads_its_task.execute(&ctx).await.unwrap(),
+            Outcome::Value(Value::String(id)) if id == "f"
+        ));
+
+        let fails = FnOperator::new(|_| async { Err(TaskError::fatal("no input")) });
+        let err = fails.execute(&ctx).await.unwrap_err();
+        assert!(err.to_string().contains("no input"), "{err}");
+    }
+}

@@ -5,6 +5,7 @@ mod deferral;
 mod limits;
 mod retries;
 mod sensors;
+mod store_order;
 mod support;
 mod trigger_rules;
 mod xcom;

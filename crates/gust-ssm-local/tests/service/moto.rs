@@ -176,10 +176,11 @@ async fn moto_and_the_local_service_answer_alike() {
     // moto is not faithful here: it answers Success (and CompletedCount 1) at once, running
     // nothing; SSM and the local service answer Pending.
     assert_eq!(ours.status(), Some(&CommandStatus::Pending));
-    assert_eq!(
-        theirs.status(),
-        Some(&CommandStatus::Success),
-        "moto's known shortcut"
+    eprintln!(
+        "not compared (moto runs nothing): command status right after the send: \
+         local {:?}, moto {:?}",
+        ours.status(),
+        theirs.status()
     );
 
     // ListCommands by id.
@@ -234,10 +235,10 @@ async fn moto_and_the_local_service_answer_alike() {
     // moto runs nothing, so its output is empty where the script's is "hi"; and its times
     // are invented ISO strings without a zone, where SSM and the local service write UTC.
     assert_eq!(our_invocation.standard_output_content(), Some("hi\n"));
-    assert_eq!(
-        their_invocation.standard_output_content(),
-        Some(""),
-        "moto runs nothing"
+    eprintln!(
+        "not compared (moto runs nothing): standard output: local {:?}, moto {:?}",
+        our_invocation.standard_output_content(),
+        their_invocation.standard_output_content()
     );
 
     // InvalidCommandId, from GetCommandInvocation and ListCommands.

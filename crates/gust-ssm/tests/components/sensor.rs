@@ -15,15 +15,21 @@ fn sensor() -> SsmRunCommandCompletedSensor {
 
 #[tokio::test]
 async fn a_poke_is_true_only_when_done_and_fails_fast_otherwise() {
+    // fail_on_nonzero_exit tolerates Failed only: every other final status means the
+    // same with the flag on or off, and Cancelling is still in progress.
     let cases = [
         ("InProgress", true, Ok(false)),
         ("Pending", true, Ok(false)),
-        ("Cancelling", false, Ok(false)),
         ("Success", true, Ok(true)),
+        ("Success", false, Ok(true)),
         ("Failed", true, Err(())),
         ("Failed", false, Ok(true)),
+        ("TimedOut", true, Err(())),
         ("TimedOut", false, Err(())),
+        ("Cancelled", true, Err(())),
         ("Cancelled", false, Err(())),
+        ("Cancelling", true, Ok(false)),
+        ("Cancelling", false, Ok(false)),
     ];
     for (status, flag, expected) in cases {
         let (cmds, invs) = finished_as(status);

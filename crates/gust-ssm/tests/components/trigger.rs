@@ -72,41 +72,28 @@ fn bad_stored_arguments_are_errors_not_panics() {
 
 #[tokio::test]
 async fn events_say_success_or_name_the_failure() {
+    let success = json!({"status": "success", "command_id": COMMAND_ID});
+    let failed = |status: &str, exit_code: serde_json::Value| {
+        let code = match exit_code.as_i64() {
+            Some(code) => format!(", exit code {code}"),
+            None => String::new(),
+        };
+        json!({
+            "status": "failed", "command_id": COMMAND_ID, "instance_id": "i-1",
+            "command_status": status, "exit_code": exit_code,
+            "message": format!("command {COMMAND_ID} failed on instance i-1: status {status}{code}")})
+    };
+    // fail_on_nonzero_exit tolerates Failed only; every other final status gives the same
+    // event with the flag on or off.
     let cases = [
-        (
-            "Success",
-            true,
-            json!({"status": "success", "command_id": COMMAND_ID}),
-        ),
-        (
-            "Failed",
-            false,
-            json!({"status": "success", "command_id": COMMAND_ID}),
-        ),
-        (
-            "Failed",
-            true,
-            json!({
-            "status": "failed", "command_id": COMMAND_ID, "instance_id": "i-1",
-            "command_status": "Failed", "exit_code": 2,
-            "message": format!("command {COMMAND_ID} failed on instance i-1: status Failed, exit code 2")}),
-        ),
-        (
-            "TimedOut",
-            false,
-            json!({
-            "status": "failed", "command_id": COMMAND_ID, "instance_id": "i-1",
-            "command_status": "TimedOut", "exit_code": null,
-            "message": format!("command {COMMAND_ID} failed on instance i-1: status TimedOut")}),
-        ),
-        (
-            "Cancelled",
-            false,
-            json!({
-            "status": "failed", "command_id": COMMAND_ID, "instance_id": "i-1",
-            "command_status": "Cancelled", "exit_code": null,
-            "message": format!("command {COMMAND_ID} failed on instance i-1: status Cancelled")}),
-        ),
+        ("Success", true, success.clone()),
+        ("Success", false, success.clone()),
+        ("Failed", true, failed("Failed", json!(2))),
+        ("Failed", false, success.clone()),
+        ("TimedOut", true, failed("TimedOut", json!(null))),
+        ("TimedOut", false, failed("TimedOut", json!(null))),
+        ("Cancelled", true, failed("Cancelled", json!(null))),
+        ("Cancelled", false, failed("Cancelled", json!(null))),
     ];
     for (status, flag, expected) in cases {
         let (cmds, invs) = finished_as(status);
@@ -121,19 +108,23 @@ async fn events_say_success_or_name_the_failure() {
 
 #[tokio::test]
 async fn cancelling_keeps_the_trigger_waiting_until_its_polls_run_out() {
-    let (cmds, invs) = finished_as("Cancelling");
-    let trigger = SsmRunCommandTrigger::new(COMMAND_ID)
-        .waiter_delay(0)
-        .waiter_max_attempts(4)
-        .with_hook(Some(hook(&[&cmds, &invs])));
-    let event = trigger.run(trigger_ctx()).await.unwrap();
-    assert_eq!(event.payload["timed_out"], true);
-    assert_eq!(event.payload["exit_code"], serde_json::Value::Null);
-    assert!(
-        event.payload["message"]
-            .as_str()
-            .unwrap()
-            .contains("after 4 polls")
-    );
-    assert_eq!(invs.num_calls(), 4);
+    for flag in [true, false] {
+        let (cmds, invs) = finished_as("Cancelling");
+        let trigger = SsmRunCommandTrigger::new(COMMAND_ID)
+            .fail_on_nonzero_exit(flag)
+            .waiter_delay(0)
+            .waiter_max_attempts(4)
+            .with_hook(Some(hook(&[&cmds, &invs])));
+        let event = trigger.run(trigger_ctx()).await.unwrap();
+        assert_eq!(event.payload["status"], "failed", "flag {flag}");
+        assert_eq!(event.payload["timed_out"], true);
+        assert_eq!(event.payload["exit_code"], serde_json::Value::Null);
+        assert!(
+            event.payload["message"]
+                .as_str()
+                .unwrap()
+                .contains("after 4 polls")
+        );
+        assert_eq!(invs.num_calls(), 4);
+    }
 }
