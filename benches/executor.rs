@@ -1,5 +1,6 @@
 //! Executor throughput and memory: 10,000 no-op tasks in three shapes, on gust's
-//! in-memory store and on the `dagrs` crate.
+//! in-memory store and on the `dagrs` crate; then the chain and layered shapes on gust's
+//! SQLite store, which writes every turn's changes to a file before going on.
 //!
 //! Run with `cargo bench --bench executor`. Each (engine, shape) pair runs in a child
 //! process of its own, so the peak resident memory it reports (VmHWM) belongs to that
@@ -104,6 +105,21 @@ fn main() {
     }
     println!();
     println!("MiB: peak resident memory of the process that built and ran the shape {RUNS} times");
+
+    println!();
+    println!("gust on the SQLite store (WAL, synchronous=NORMAL), same settings");
+    println!("{:<12} {:>16} {:>12}", "shape", "gust tasks/s", "gust MiB");
+    for shape in [Shape::Chain, Shape::Layered] {
+        let sqlite = spawn_child("gust-sqlite", shape);
+        println!(
+            "{:<12} {:>16.0} {:>12.1}",
+            shape.name(),
+            sqlite.tasks_per_sec,
+            sqlite.peak_rss_mib
+        );
+        eprintln!("  ({}: best {:?})", shape.name(), sqlite.best);
+    }
+    println!("floor on the SQLite store: 2,000 tasks/s");
 }
 
 fn dagrs_version() -> &'static str {
@@ -147,7 +163,14 @@ fn child(spec: &str) {
     let mut best = Duration::MAX;
     for _ in 0..RUNS {
         let took = match engine {
-            "gust" => runtime.block_on(run_gust(shape)),
+            "gust" => runtime.block_on(run_gust(shape, None)),
+            "gust-sqlite" => {
+                let dir = tempfile::tempdir().expect("a folder for the store");
+                let store = runtime
+                    .block_on(gust::store::SqliteStore::open(&dir.path().join("gust.db")))
+                    .expect("the store opens");
+                runtime.block_on(run_gust(shape, Some(Arc::new(store))))
+            }
             "dagrs" => runtime.block_on(run_dagrs(shape)),
             other => panic!("unknown engine {other}"),
         };
@@ -161,8 +184,8 @@ fn child(spec: &str) {
     );
 }
 
-/// Builds the DAG (not timed), then times one run of it.
-async fn run_gust(shape: Shape) -> Duration {
+/// Builds the DAG (not timed), then times one run of it, in memory or on `store`.
+async fn run_gust(shape: Shape, store: Option<Arc<dyn gust::executor::Store>>) -> Duration {
     let mut dag = Dag::builder(format!("bench_{}", shape.name()));
     dag.max_active_tasks(TASKS);
     for n in 0..TASKS {
@@ -170,7 +193,11 @@ async fn run_gust(shape: Shape) -> Duration {
         dag.add(TaskBuilder::operator(format!("t{n}"), EmptyOperator).needs(upstream));
     }
     let dag = Arc::new(dag.build().expect("a valid DAG"));
-    let executor = Executor::in_memory().with_pool("default_pool", TASKS);
+    let executor = match store {
+        Some(store) => Executor::new(store),
+        None => Executor::in_memory(),
+    }
+    .with_pool("default_pool", TASKS);
 
     let started = Instant::now();
     let report = executor

@@ -9,7 +9,9 @@
 //! - [`aws`]: AWS connections (Airflow's `aws` connection model);
 //! - [`ssm`]: the SSM Run Command operator, sensor, trigger and output operator;
 //! - [`ssm_local`]: a local SSM Run Command service that runs commands on this host;
-//! - [`yaml`]: DAGs in YAML files; [`registry`] lists the operators they can use.
+//! - [`store`]: the durable run store (SQLite);
+//! - [`yaml`]: DAGs in YAML files; [`registry`] lists the operators they can use;
+//! - [`task_logs`]: a log file per task try.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -35,6 +37,8 @@ pub use gust_executor as executor;
 pub use gust_ssm as ssm;
 pub use gust_ssm_local as ssm_local;
 pub use gust_standard as standard;
+pub use gust_store as store;
 pub use gust_yaml as yaml;
 
 pub mod registry;
+pub mod task_logs;

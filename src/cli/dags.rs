@@ -10,7 +10,7 @@ use serde_json::json;
 use super::loading::{find_dag, report_errors};
 use super::out::{say, say_raw};
 use super::render::{Format, render};
-use super::run::{RunRequest, run};
+use super::run::{Record, RunRequest, run};
 use super::{Failure, Outcome, RunArgs, usage};
 
 pub(crate) fn list(dags_folder: &Path, json: bool) -> Outcome {
@@ -136,6 +136,7 @@ pub(crate) async fn test(dag: &str, dags_folder: &Path, args: &RunArgs) -> Outco
     let request = RunRequest {
         dag: Arc::new(loaded.dag),
         xcom: Vec::new(),
+        record: Record::New(loaded.file),
     };
     run(request, args).await
 }

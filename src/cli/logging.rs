@@ -5,11 +5,17 @@
 
 use std::fmt;
 use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use gust::task_logs::TaskLogs;
 
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 struct Concise;
 
@@ -52,21 +58,70 @@ fn task_id_of(fields: &str) -> Option<&str> {
 
 /// Logs go to standard error, filtered by `RUST_LOG`. By default gust's own messages are
 /// shown at info level, except under a live view, which shows warnings only so that log
-/// lines do not tear it.
-pub(crate) fn init(live_view: bool) {
+/// lines do not tear it. With `task_logs`, each task try's messages (info and above) are
+/// also written to its own file there.
+pub(crate) fn init(live_view: bool, task_logs: Option<PathBuf>) {
     let default = if live_view {
         "warn"
     } else {
         "warn,gust=info,gust_ssm_local=warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let terminal = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .event_format(Concise)
+        .with_filter(filter);
+    let files = task_logs.map(|root| {
+        TaskLogs::new(root).with_filter(EnvFilter::new("warn,gust=info,gust_ssm_local=warn"))
+    });
+    tracing_subscriber::registry()
+        .with(terminal)
+        .with(files)
+        .with(crash_hook())
         .init();
+}
+
+/// For crash tests: `GUST_TEST_KILL_ON_LOG=TEXT` makes the process kill itself with
+/// SIGKILL the moment it logs a message containing TEXT, as a machine failure would stop
+/// it there, with no chance to record anything more.
+fn crash_hook() -> Option<KillOnLog> {
+    std::env::var("GUST_TEST_KILL_ON_LOG")
+        .ok()
+        .filter(|text| !text.is_empty())
+        .map(|text| KillOnLog { text })
+}
+
+struct KillOnLog {
+    text: String,
+}
+
+/// The message of an event.
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            use std::fmt::Write;
+            let _ = write!(self.0, "{value:?}");
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for KillOnLog {
+    fn on_event(&self, event: &Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.contains(&self.text) {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,18 +1,21 @@
 //! Command-line parsing and dispatch.
 
 mod dags;
+mod home;
 mod loading;
 mod local;
 mod logging;
 mod out;
 mod render;
 mod run;
+mod runs;
 mod tasks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use gust::core::RunState;
 
 /// An Airflow-like orchestrator for AWS SSM Run Command.
 #[derive(Debug, Parser)]
@@ -27,9 +30,12 @@ enum Command {
     /// List, show, validate and test DAGs.
     #[command(subcommand)]
     Dags(DagsCommand),
-    /// Test one task of a DAG.
+    /// Test one task; read a task's logs; clear tasks of a run to run them again.
     #[command(subcommand)]
     Tasks(TasksCommand),
+    /// The runs recorded under GUST_HOME: list, show, resume.
+    #[command(subcommand)]
+    Runs(RunsCommand),
     /// The local SSM Run Command service, which runs commands on this host.
     #[command(name = "ssm-local", subcommand)]
     SsmLocal(SsmLocalCommand),
@@ -96,8 +102,17 @@ enum DagsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run a DAG once, in this process.
+    /// Run a DAG once, in this process, recording the run under GUST_HOME.
     Test {
+        /// A dag_id in the DAGs folder, or a DAG file.
+        dag: String,
+        #[command(flatten)]
+        folder: Folder,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// The same as test: run a DAG once in this process, recorded under GUST_HOME.
+    Trigger {
         /// A dag_id in the DAGs folder, or a DAG file.
         dag: String,
         #[command(flatten)]
@@ -120,6 +135,77 @@ enum TasksCommand {
         /// An upstream output: TASK=VALUE or TASK:KEY=VALUE (VALUE is JSON, or else text).
         #[arg(long = "xcom", value_name = "TASK=VALUE")]
         xcom: Vec<String>,
+        #[command(flatten)]
+        folder: Folder,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// A task try's log, from a recorded run.
+    Logs {
+        /// The run's id.
+        run_id: String,
+        /// The task.
+        task: String,
+        /// The try (default: the last).
+        #[arg(long = "try")]
+        try_number: Option<u32>,
+        /// The run's DAG, when several DAGs have a run of that id.
+        #[arg(long)]
+        dag: Option<String>,
+    },
+    /// Clear a task of an ended run (and, with --downstream, the tasks after it), then run
+    /// them again; what succeeded upstream is kept.
+    Clear {
+        /// The run's id.
+        run_id: String,
+        /// The task.
+        task: String,
+        /// Clear the tasks downstream of it too.
+        #[arg(long)]
+        downstream: bool,
+        /// The run's DAG, when several DAGs have a run of that id.
+        #[arg(long)]
+        dag: Option<String>,
+        #[command(flatten)]
+        folder: Folder,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// The recorded runs, newest first.
+    List {
+        /// Only the runs of this DAG.
+        #[arg(long)]
+        dag: Option<String>,
+        /// Only the runs in this state (queued, running, success, failed).
+        #[arg(long)]
+        state: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A run and its tasks.
+    Show {
+        /// The run's id.
+        run_id: String,
+        /// The run's DAG, when several DAGs have a run of that id.
+        #[arg(long)]
+        dag: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take up a run that did not end (its process was stopped): finished tasks stay
+    /// finished, an SSM command already sent is waited for, not sent again.
+    Resume {
+        /// The run's id.
+        run_id: String,
+        /// The run's DAG, when several DAGs have a run of that id.
+        #[arg(long)]
+        dag: Option<String>,
         #[command(flatten)]
         folder: Folder,
         #[command(flatten)]
@@ -160,12 +246,17 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    let live = match &cli.command {
+    let (live, task_logs) = match &cli.command {
+        Command::Tasks(TasksCommand::Test { run, .. }) => (run::live_view_wanted(run.json), None),
         Command::Dags(DagsCommand::Test { run, .. })
-        | Command::Tasks(TasksCommand::Test { run, .. }) => run::live_view_wanted(run.json),
-        _ => false,
+        | Command::Dags(DagsCommand::Trigger { run, .. })
+        | Command::Runs(RunsCommand::Resume { run, .. })
+        | Command::Tasks(TasksCommand::Clear { run, .. }) => {
+            (run::live_view_wanted(run.json), Some(home::logs_root()))
+        }
+        _ => (false, None),
     };
-    logging::init(live);
+    logging::init(live, task_logs);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -188,7 +279,8 @@ pub(crate) fn main() -> ExitCode {
                 format,
             }) => dags::show(&dag, &folder.dags_folder, format),
             Command::Dags(DagsCommand::Validate { paths, json }) => dags::validate(&paths, json),
-            Command::Dags(DagsCommand::Test { dag, folder, run }) => {
+            Command::Dags(DagsCommand::Test { dag, folder, run })
+            | Command::Dags(DagsCommand::Trigger { dag, folder, run }) => {
                 dags::test(&dag, &folder.dags_folder, &run).await
             }
             Command::Dags(DagsCommand::Schema) => dags::schema(),
@@ -199,6 +291,48 @@ pub(crate) fn main() -> ExitCode {
                 folder,
                 run,
             }) => tasks::test(&dag, &task, &xcom, &folder.dags_folder, &run).await,
+            Command::Tasks(TasksCommand::Logs {
+                run_id,
+                task,
+                try_number,
+                dag,
+            }) => runs::logs(&run_id, &task, try_number, dag.as_deref()).await,
+            Command::Tasks(TasksCommand::Clear {
+                run_id,
+                task,
+                downstream,
+                dag,
+                folder,
+                run,
+            }) => {
+                runs::clear(
+                    &run_id,
+                    &task,
+                    downstream,
+                    dag.as_deref(),
+                    &folder.dags_folder,
+                    &run,
+                )
+                .await
+            }
+            Command::Runs(RunsCommand::List { dag, state, json }) => {
+                match state.as_deref().map(str::parse::<RunState>).transpose() {
+                    Ok(state) => runs::list(dag.as_deref(), state, json).await,
+                    Err(_) => Err(usage(format!(
+                        "--state {}: expected queued, running, success or failed",
+                        state.unwrap_or_default()
+                    ))),
+                }
+            }
+            Command::Runs(RunsCommand::Show { run_id, dag, json }) => {
+                runs::show(&run_id, dag.as_deref(), json).await
+            }
+            Command::Runs(RunsCommand::Resume {
+                run_id,
+                dag,
+                folder,
+                run,
+            }) => runs::resume(&run_id, dag.as_deref(), &folder.dags_folder, &run).await,
             Command::SsmLocal(SsmLocalCommand::Serve { port, bind, nodes }) => {
                 local::serve(bind, port, nodes.as_deref()).await
             }

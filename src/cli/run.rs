@@ -4,17 +4,22 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gust::core::error::humanize;
+use gust::core::template::iso;
 use gust::core::{Dag, RunState, TaskState};
-use gust::executor::{CancellationToken, EventKind, Executor, RunEvent, RunOptions, RunReport};
+use gust::executor::{
+    CancellationToken, EventKind, Executor, RunEvent, RunKey, RunOptions, RunReport,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::home::open_store;
 use super::local;
 use super::out::{say, say_raw};
 use super::{Failure, Outcome, RunArgs, usage};
@@ -24,6 +29,18 @@ pub(crate) struct RunRequest {
     pub(crate) dag: Arc<Dag>,
     /// Outputs of tasks outside the run, as (task, key, value).
     pub(crate) xcom: Vec<(String, String, Value)>,
+    /// Where the run is recorded: in memory only, or in the store under GUST_HOME.
+    pub(crate) record: Record,
+}
+
+/// Whether and how a run is recorded.
+pub(crate) enum Record {
+    /// In memory only, gone when the command ends (`tasks test`).
+    Memory,
+    /// A new run in the store, of the DAG read from this file.
+    New(PathBuf),
+    /// A run the store already holds, taken up again.
+    Resume(RunKey),
 }
 
 /// Whether to draw a live view: on a terminal, unless JSON is asked for.
@@ -54,8 +71,12 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
         }
         options = options.conf(conf);
     }
-    if let Some(date) = &args.logical_date {
-        options = options.logical_date(parse_logical_date(date).map_err(usage)?);
+    let logical_date = match &args.logical_date {
+        Some(date) => Some(parse_logical_date(date).map_err(usage)?),
+        None => None,
+    };
+    if let Some(date) = logical_date {
+        options = options.logical_date(date);
     }
     for (task, key, value) in &request.xcom {
         options = options.xcom(task.clone(), key.clone(), value.clone());
@@ -80,11 +101,40 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
 
     let cancel = CancellationToken::new();
     let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let executor = Executor::in_memory();
-    let handle = executor.start(
-        request.dag.clone(),
-        options.events(events_tx).cancel(cancel.clone()),
-    );
+    let options = options.events(events_tx).cancel(cancel.clone());
+    let (handle, recorded_in) = match request.record {
+        Record::Memory => (
+            Executor::in_memory().start(request.dag.clone(), options),
+            None,
+        ),
+        Record::New(dag_file) => {
+            let store = open_store().await?;
+            // The run's id is chosen here so that its DAG file is recorded before it starts.
+            #[allow(clippy::disallowed_methods)] // a new run's logical date defaults to now
+            let logical_date = logical_date.unwrap_or_else(Utc::now);
+            let key = RunKey {
+                dag_id: request.dag.dag_id().clone(),
+                run_id: format!("manual__{}", iso(logical_date)).into(),
+            };
+            let dag_file = std::path::absolute(&dag_file).unwrap_or(dag_file);
+            store
+                .record_source(&key, &dag_file)
+                .await
+                .map_err(|err| usage(err.to_string()))?;
+            let options = options
+                .logical_date(logical_date)
+                .run_id(key.run_id.to_string());
+            let executor = Executor::new(Arc::new(store.clone()));
+            (executor.start(request.dag.clone(), options), Some(store))
+        }
+        Record::Resume(key) => {
+            let store = open_store().await?;
+            let executor = Executor::new(Arc::new(store.clone()));
+            let triggers = gust::registry::triggers();
+            let handle = executor.start_resume(request.dag.clone(), key, triggers, options);
+            (handle, Some(store))
+        }
+    };
     let watch_interrupt = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -114,6 +164,13 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
         say!("{}", json_report(&report));
     } else {
         print_summary(&report);
+        if let Some(store) = recorded_in {
+            say!(
+                "recorded in {}: gust runs show {}",
+                store.path().display(),
+                report.run_id
+            );
+        }
     }
     if report.state == RunState::Success {
         Ok(())

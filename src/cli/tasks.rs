@@ -7,7 +7,7 @@ use gust::core::RETURN_VALUE;
 use serde_json::Value;
 
 use super::loading::find_dag;
-use super::run::{RunRequest, run};
+use super::run::{Record, RunRequest, run};
 use super::{Outcome, RunArgs, usage};
 
 /// Reads `TASK=VALUE` or `TASK:KEY=VALUE`; VALUE is JSON if it parses, else text.
@@ -68,6 +68,7 @@ pub(crate) async fn test(
         RunRequest {
             dag: Arc::new(single),
             xcom: given,
+            record: Record::Memory,
         },
         args,
     )

@@ -1,38 +1,4 @@
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use crate::support::*;
-
-/// `gust ssm-local serve` in the background, and its URL.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Served {
-    let mut child = gust(&["ssm-local", "serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("gust ssm-local serve starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    lines.read_line(&mut first).unwrap();
-    // Keep reading: the service ends itself when its standard output is closed.
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-    let url = first
-        .trim()
-        .strip_prefix("local SSM service listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
-    Served { child, url }
-}
 
 #[test]
 fn the_sensor_runs_alone_on_a_command_given_with_xcom() {

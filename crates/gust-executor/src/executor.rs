@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gust_core::template::iso;
-use gust_core::{DEFAULT_POOL, Dag, RunData, RunInfo, RunState, SharedClock, SystemClock};
+use gust_core::{
+    DEFAULT_POOL, Dag, RunData, RunInfo, RunState, SharedClock, SystemClock, TriggerRegistry,
+};
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -38,6 +40,14 @@ pub enum ExecutorError {
     /// The run's conf is not a JSON object.
     #[error("the run's conf must be a JSON object, not {0}")]
     Conf(String),
+    /// A recorded run cannot be taken up again.
+    #[error("run {run} cannot be resumed: {problem}")]
+    Resume {
+        /// The run.
+        run: String,
+        /// Why.
+        problem: String,
+    },
     /// The executor's background task panicked or was aborted.
     #[error("the run's task ended abnormally: {0}")]
     Join(String),
@@ -256,12 +266,84 @@ impl Executor {
         run_loop.drive().await
     }
 
+    /// Takes up a recorded run that did not end (the process running it stopped), with
+    /// the same DAG. Finished tasks stay finished, tasks whose try was under way run that
+    /// try again, waiting tasks wait for the rest of their time, and deferred tasks get
+    /// their triggers rebuilt by `triggers`. Of `options`, the events and the cancel token
+    /// are used; the run keeps its own id, logical date and conf.
+    pub async fn resume(
+        &self,
+        dag: Arc<Dag>,
+        key: &RunKey,
+        triggers: &TriggerRegistry,
+        options: RunOptions,
+    ) -> Result<RunReport, ExecutorError> {
+        let refuse = |problem: String| ExecutorError::Resume {
+            run: key.to_string(),
+            problem,
+        };
+        if **dag.dag_id() != *key.dag_id {
+            return Err(refuse(format!("it is a run of DAG {}", key.dag_id)));
+        }
+        self.check_pools(&dag)?;
+        let snapshot = self
+            .store
+            .load_run(key)
+            .await
+            .map_err(ExecutorError::Store)?
+            .ok_or_else(|| refuse("no such run is recorded".to_owned()))?;
+        if snapshot.run.state.is_finished() {
+            return Err(refuse(format!("it already ended {}", snapshot.run.state)));
+        }
+
+        let user_cancel = options.cancel.clone().unwrap_or_default();
+        let options = RunOptions {
+            run_id: Some(key.run_id.to_string()),
+            logical_date: Some(snapshot.run.logical_date),
+            conf: Some(snapshot.run.conf.clone()),
+            xcom: Vec::new(),
+            ..options
+        };
+        let (run, key, data) = self.prepare(&dag, options.clone())?;
+        data.restore(&snapshot);
+        let mut run_loop = RunLoop::new(
+            dag,
+            run,
+            key,
+            self.store.clone(),
+            data,
+            self.config.clone(),
+            self.slots.clone(),
+            options.events,
+            user_cancel.child_token(),
+        );
+        run_loop.restore(&snapshot, triggers)?;
+        run_loop.drive().await
+    }
+
     /// Starts a run in the background; the handle cancels it or waits for it.
     pub fn start(&self, dag: Arc<Dag>, options: RunOptions) -> RunHandle {
         let cancel = options.cancel.clone().unwrap_or_default();
         let options = options.cancel(cancel.clone());
         let executor = self.clone();
         let task = tokio::spawn(async move { executor.run(dag, options).await });
+        RunHandle { cancel, task }
+    }
+
+    /// Resumes a recorded run in the background (see [`Executor::resume`]); the handle
+    /// cancels it or waits for it.
+    pub fn start_resume(
+        &self,
+        dag: Arc<Dag>,
+        key: RunKey,
+        triggers: TriggerRegistry,
+        options: RunOptions,
+    ) -> RunHandle {
+        let cancel = options.cancel.clone().unwrap_or_default();
+        let options = options.cancel(cancel.clone());
+        let executor = self.clone();
+        let task =
+            tokio::spawn(async move { executor.resume(dag, &key, &triggers, options).await });
         RunHandle { cancel, task }
     }
 

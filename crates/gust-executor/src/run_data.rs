@@ -34,6 +34,16 @@ impl StoredRunData {
         insert(&self.xcom, task_id, key, value);
     }
 
+    /// Loads the values a recorded run holds, to take the run up again.
+    pub(crate) fn restore(&self, snapshot: &crate::store::RunSnapshot) {
+        for (task_id, key, value) in &snapshot.xcom {
+            insert(&self.xcom, task_id.as_str().into(), key, value.clone());
+        }
+        for (task_id, key, value) in &snapshot.task_data {
+            insert(&self.task_data, task_id.as_str().into(), key, value.clone());
+        }
+    }
+
     /// Every XCom value of the run, sorted by task and key.
     pub(crate) fn all_xcom(&self) -> Vec<(String, String, Value)> {
         let entries = self.xcom.read().unwrap_or_else(|p| p.into_inner());

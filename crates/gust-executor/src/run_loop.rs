@@ -32,6 +32,7 @@ use crate::run_data::StoredRunData;
 use crate::slots::{Held, Slots};
 use crate::store::{Change, RunKey, Store};
 
+mod restore;
 mod transitions;
 
 /// How long a stopped task's `on_kill` may take.
@@ -68,6 +69,8 @@ impl StopReason {
 /// What a task does when it next gets a slot.
 pub(crate) enum NextWork {
     Start,
+    /// Run the current try again from its start: the process that ran it stopped.
+    Restart,
     Poke,
     Resume {
         method_name: String,

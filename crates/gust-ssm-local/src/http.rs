@@ -1,5 +1,7 @@
-//! The HTTP side: one route, `POST /`, whose `X-Amz-Target` header names the operation.
-//! Every call is counted, may be throttled or slowed by the knobs, then answered.
+//! The HTTP side: `POST /`, whose `X-Amz-Target` header names the operation. Every call
+//! is counted, may be throttled or slowed by the knobs, then answered. `GET /counters`
+//! gives the calls counted so far as JSON, for tests that run the service in another
+//! process.
 
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use tracing::debug;
 
 use crate::Operation;
@@ -18,7 +20,24 @@ use crate::shared::Shared;
 const TARGET_PREFIX: &str = "AmazonSSM.";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new().route("/", post(call)).with_state(shared)
+    Router::new()
+        .route("/", post(call))
+        .route("/counters", get(counters))
+        .with_state(shared)
+}
+
+/// `{"calls": {"SendCommand": 3, ...}, "throttled": {...}}`.
+async fn counters(State(shared): State<Arc<Shared>>) -> Response {
+    let counters = shared.counters.snapshot();
+    let calls: serde_json::Map<String, serde_json::Value> = counters
+        .iter()
+        .map(|(name, count)| (name.to_owned(), count.into()))
+        .collect();
+    let throttled: serde_json::Map<String, serde_json::Value> = counters
+        .iter()
+        .map(|(name, _)| (name.to_owned(), counters.throttled(name).into()))
+        .collect();
+    axum::Json(serde_json::json!({"calls": calls, "throttled": throttled})).into_response()
 }
 
 async fn call(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -206,6 +206,56 @@ impl SsmHook {
         })
     }
 
+    /// The command sent since `since` whose `Comment` holds `tag`, if any: how a try that
+    /// stopped right after sending finds its command again.
+    pub async fn find_command_by_comment(
+        &self,
+        tag: &str,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Option<SentCommand>, SsmError> {
+        let filter = since
+            .map(|at| {
+                aws_sdk_ssm::types::CommandFilter::builder()
+                    .key(aws_sdk_ssm::types::CommandFilterKey::InvokedAfter)
+                    .value(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .build()
+            })
+            .transpose()
+            .map_err(|err| SsmError::Transport {
+                operation: "ListCommands",
+                detail: err.to_string(),
+            })?;
+        let mut next_token = None;
+        loop {
+            let request = self
+                .client
+                .list_commands()
+                .max_results(PAGE_SIZE)
+                .set_filters(filter.clone().map(|f| vec![f]));
+            let turn = self.turn().await;
+            let reply = request
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|err| SsmError::from_sdk("ListCommands", err))?;
+            drop(turn);
+            let found = reply
+                .commands()
+                .iter()
+                .find(|c| c.comment().is_some_and(|text| text.contains(tag)));
+            if let Some(command) = found {
+                return Ok(Some(SentCommand {
+                    command_id: command.command_id().unwrap_or_default().to_owned(),
+                    instance_ids: command.instance_ids().to_vec(),
+                }));
+            }
+            match reply.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
     /// Every invocation of a command (or of one instance), reading all pages of
     /// ListCommandInvocations with their steps: one call per page of 50.
     pub async fn list_invocations(

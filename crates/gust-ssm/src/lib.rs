@@ -42,6 +42,7 @@ mod kwargs;
 mod model;
 mod operator;
 mod output;
+mod send_once;
 mod sensor;
 pub mod tracker;
 mod trigger;
@@ -51,8 +52,9 @@ pub use error::SsmError;
 pub use hook::{MAX_IN_FLIGHT, PAGE_SIZE, SentCommand, SsmHook, connections, set_connections};
 pub use kwargs::{MAX_INSTANCE_IDS, RunCommandKwargs, StringList, TargetSpec};
 pub use model::{CommandInfo, Invocation, InvocationStatus, Outcome as StatusOutcome, Plugin};
-pub use operator::{SENT_COMMAND_KEY, SsmRunCommandOperator};
+pub use operator::SsmRunCommandOperator;
 pub use output::SsmGetCommandInvocationOperator;
+pub use send_once::{SEND_TOKEN_KEY, SENT_COMMAND_KEY};
 pub use sensor::SsmRunCommandCompletedSensor;
 pub use trigger::{SsmRunCommandTrigger, TRIGGER_KIND};
 

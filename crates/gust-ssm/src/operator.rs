@@ -5,17 +5,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use gust_core::{Arg, Deferral, Operator, Outcome, TaskContext, TaskError, TriggerEvent, XComRef};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::aws_args::{AwsArgs, default_deferrable};
 use crate::hook::SsmHook;
 use crate::kwargs::RunCommandKwargs;
+use crate::send_once::{SENT_COMMAND_KEY, send_once};
 use crate::tracker::{WaitError, WaitSpec, wait};
 use crate::trigger::{EventOutcome, SsmRunCommandTrigger, read_event};
-
-/// The task-state key under which the operator records the command it sent.
-pub const SENT_COMMAND_KEY: &str = "ssm_sent_command";
 
 /// Sends an SSM command (Airflow's `SsmRunCommandOperator`) and returns its command id,
 /// which becomes the task's XCom `return_value` in every mode.
@@ -154,17 +152,8 @@ impl Operator for SsmRunCommandOperator {
             .map_err(|err| TaskError::fatal(err.to_string()))?;
         let hook = self.hook(ctx).await?;
 
-        let sent = hook
-            .send_command(&document_name, &kwargs)
-            .await
-            .map_err(|err| err.into_task_error("sending the command"))?;
+        let sent = send_once(ctx, &hook, &document_name, &kwargs).await?;
         let command_id = sent.command_id;
-        info!(command_id = %command_id, document = %document_name, "sent the command");
-        ctx.set_task_state(
-            SENT_COMMAND_KEY,
-            json!({"command_id": command_id, "try_number": ctx.try_number()}),
-        )
-        .await?;
 
         if self.deferrable {
             let params = self.aws.resolve(ctx)?;

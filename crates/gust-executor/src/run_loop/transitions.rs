@@ -153,6 +153,15 @@ impl RunLoop {
                 };
                 Work::Start
             }
+            NextWork::Restart => {
+                task.try_started_at.get_or_insert(now);
+                task.first_started_at.get_or_insert(now);
+                task.sensor = SensorProgress {
+                    started_at: task.try_started_at.unwrap_or(now),
+                    pokes: 0,
+                };
+                Work::Start
+            }
             NextWork::Poke => Work::Poke,
             NextWork::Resume { method_name, event } => Work::Resume { method_name, event },
         };
@@ -317,7 +326,7 @@ impl RunLoop {
     }
 
     /// Handles a failed attempt: skip, retry, or fail.
-    fn fail(&mut self, index: usize, err: TaskError) {
+    pub(super) fn fail(&mut self, index: usize, err: TaskError) {
         let dag = self.dag.clone();
         let task = dag.task(index);
         let settings = task.settings();
@@ -367,7 +376,7 @@ impl RunLoop {
         self.wait_until(index, TaskState::UpForRetry, Some(err.report()), wake_at);
     }
 
-    fn wait_until(
+    pub(super) fn wait_until(
         &mut self,
         index: usize,
         state: TaskState,
@@ -380,7 +389,7 @@ impl RunLoop {
         self.timers.push(Reverse((wake_at, index, serial)));
     }
 
-    fn next_serial(&mut self, index: usize) -> u64 {
+    pub(super) fn next_serial(&mut self, index: usize) -> u64 {
         let task = &mut self.tasks[index];
         task.serial += 1;
         task.serial

@@ -3,6 +3,7 @@
 mod cancel;
 mod deferral;
 mod limits;
+mod resume;
 mod retries;
 mod sensors;
 mod store_order;
