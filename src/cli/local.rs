@@ -51,7 +51,10 @@ pub(crate) async fn serve(bind: IpAddr, port: u16, nodes: Option<&Path>) -> Outc
     say!("local SSM service listening on {}", service.url());
     for node in service.nodes() {
         let tags: Vec<String> = node.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        say!("  node {} {}", node.id, tags.join(" "));
+        say!(
+            "  node {}",
+            [node.id.clone(), tags.join(" ")].join(" ").trim_end()
+        );
     }
     say!(
         "point a connection at it, e.g. AIRFLOW_CONN_AWS_DEFAULT='aws://x:x@/?region_name=us-east-1&endpoint_url={}'",

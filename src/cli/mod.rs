@@ -65,7 +65,7 @@ struct RunArgs {
     /// The local service's managed nodes (a nodes file); default one Linux node.
     #[arg(long, requires = "local_nodes")]
     nodes: Option<PathBuf>,
-    /// A connections file (default: GUST_CONNECTIONS_FILE, if set).
+    /// A connections file (YAML or JSON: connection id -> URI or connection object).
     #[arg(long, env = "GUST_CONNECTIONS_FILE")]
     connections: Option<PathBuf>,
     /// Print the result as JSON on standard output, and no live view.
@@ -152,6 +152,9 @@ enum TasksCommand {
         /// The run's DAG, when several DAGs have a run of that id.
         #[arg(long)]
         dag: Option<String>,
+        /// Print JSON: the try, the log file and its text.
+        #[arg(long)]
+        json: bool,
     },
     /// Clear a task of an ended run (and, with --downstream, the tasks after it), then run
     /// them again; what succeeded upstream is kept.
@@ -296,7 +299,8 @@ pub(crate) fn main() -> ExitCode {
                 task,
                 try_number,
                 dag,
-            }) => runs::logs(&run_id, &task, try_number, dag.as_deref()).await,
+                json,
+            }) => runs::logs(&run_id, &task, try_number, dag.as_deref(), json).await,
             Command::Tasks(TasksCommand::Clear {
                 run_id,
                 task,

@@ -69,6 +69,7 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
                 "--conf must be a JSON object, e.g. '{\"script\": \"uptime\"}'",
             ));
         }
+        warn_unknown_params(&request.dag, &conf);
         options = options.conf(conf);
     }
     let logical_date = match &args.logical_date {
@@ -179,6 +180,22 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
     }
 }
 
+/// A `--conf` key that is not one of the DAG's params is allowed (templates may read it as
+/// `params.KEY`), but is most often a misspelling: say so.
+fn warn_unknown_params(dag: &Dag, conf: &Value) {
+    let params = &dag.settings().params;
+    let Some(given) = conf.as_object() else {
+        return;
+    };
+    for key in given.keys().filter(|k| !params.contains_key(*k)) {
+        eprintln!(
+            "warning: --conf key '{key}' is not a param of DAG {}{}",
+            dag.dag_id(),
+            gust::yaml::did_you_mean(key, params.keys().map(String::as_str))
+        );
+    }
+}
+
 async fn drain(mut events: UnboundedReceiver<RunEvent>) {
     while events.recv().await.is_some() {}
 }
@@ -254,11 +271,21 @@ async fn live_view(dag: Arc<Dag>, mut events: UnboundedReceiver<RunEvent>) {
     let _ = view.clear();
 }
 
-fn print_summary(report: &RunReport) {
-    let width = report
-        .tasks
+/// One row of a task table.
+pub(crate) struct TaskRow<'a> {
+    pub(crate) task_id: &'a str,
+    pub(crate) state: TaskState,
+    pub(crate) tries: u32,
+    pub(crate) duration: String,
+    pub(crate) message: Option<&'a str>,
+}
+
+/// The table of tasks (task, state, tries, duration), then why each task that did not
+/// succeed ended as it did.
+pub(crate) fn print_task_table(rows: &[TaskRow<'_>]) {
+    let width = rows
         .iter()
-        .map(|t| t.task_id.len())
+        .map(|r| r.task_id.len())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -270,26 +297,40 @@ fn print_summary(report: &RunReport) {
         "tries",
         "duration"
     );
-    for task in &report.tasks {
-        let duration = task
-            .duration()
-            .map(humanize)
-            .unwrap_or_else(|| "-".to_owned());
+    for row in rows {
         say!(
             "{:<width$}  {:<16} {:>5}  {:>9}",
-            task.task_id,
-            task.state.to_string(),
-            task.tries,
-            duration
+            row.task_id,
+            row.state.to_string(),
+            row.tries,
+            row.duration
         );
     }
-    for task in &report.tasks {
-        if task.state != TaskState::Success
-            && let Some(message) = &task.message
+    for row in rows {
+        if row.state != TaskState::Success
+            && let Some(message) = row.message
         {
-            say!("\n{} {}: {message}", task.task_id, task.state);
+            say!("\n{} {}: {message}", row.task_id, row.state);
         }
     }
+}
+
+fn print_summary(report: &RunReport) {
+    let rows: Vec<TaskRow<'_>> = report
+        .tasks
+        .iter()
+        .map(|task| TaskRow {
+            task_id: &task.task_id,
+            state: task.state,
+            tries: task.tries,
+            duration: task
+                .duration()
+                .map(humanize)
+                .unwrap_or_else(|| "-".to_owned()),
+            message: task.message.as_deref(),
+        })
+        .collect();
+    print_task_table(&rows);
     print_outputs(report);
     say!(
         "\nrun {} of {}: {}",
@@ -299,10 +340,15 @@ fn print_summary(report: &RunReport) {
     );
 }
 
-/// The tasks' outputs: SSM invocation output as text, other values as JSON.
+/// The outputs of the tasks that ran, in the DAG's order: SSM invocation output as text,
+/// other values as JSON.
 fn print_outputs(report: &RunReport) {
-    for (task, key, value) in &report.xcom {
-        if key != gust::core::RETURN_VALUE {
+    for ran in &report.tasks {
+        let task = &ran.task_id;
+        let Some(value) = report.xcom(task, gust::core::RETURN_VALUE) else {
+            continue;
+        };
+        if ran.tries == 0 {
             continue;
         }
         match value.get("invocations").and_then(Value::as_array) {

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::home::{logs_root, open_store};
 use super::loading::find_dag;
 use super::out::{say, say_raw};
-use super::run::{Record, RunRequest, run};
+use super::run::{Record, RunRequest, TaskRow, print_task_table, run};
 use super::{Failure, Outcome, RunArgs, usage};
 
 /// The recorded run `run_id` (of `dag_id`, when several DAGs have a run of that id).
@@ -164,39 +164,21 @@ pub(crate) async fn show(run_id: &str, dag_id: Option<&str>, json: bool) -> Outc
         shown_time(record.started_at),
         duration(record.started_at, record.ended_at)
     );
-    let width = snapshot
+    let rows: Vec<TaskRow<'_>> = snapshot
         .tasks
         .iter()
-        .map(|t| t.task_id.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    say!();
-    say!(
-        "{:<width$}  {:<16} {:>5}  {:>9}",
-        "task",
-        "state",
-        "tries",
-        "duration"
-    );
-    for task in &snapshot.tasks {
-        let first = task.tries.first().map(|t| t.started_at);
-        let last = task.tries.last().and_then(|t| t.ended_at);
-        say!(
-            "{:<width$}  {:<16} {:>5}  {:>9}",
-            task.task_id,
-            task.state.to_string(),
-            task.try_number,
-            duration(first, last)
-        );
-    }
-    for task in &snapshot.tasks {
-        if task.state != TaskState::Success
-            && let Some(message) = &task.message
-        {
-            say!("\n{} {}: {message}", task.task_id, task.state);
-        }
-    }
+        .map(|task| TaskRow {
+            task_id: &task.task_id,
+            state: task.state,
+            tries: task.try_number,
+            duration: duration(
+                task.tries.first().map(|t| t.started_at),
+                task.tries.last().and_then(|t| t.ended_at),
+            ),
+            message: task.message.as_deref(),
+        })
+        .collect();
+    print_task_table(&rows);
     Ok(())
 }
 
@@ -222,6 +204,22 @@ fn dag_of(
     Ok(loaded)
 }
 
+/// A recorded run, and its DAG from the file it was started from.
+async fn run_and_dag(
+    store: &SqliteStore,
+    run_id: &str,
+    dag_id: Option<&str>,
+    dags_folder: &Path,
+) -> Result<(RunRecord, gust::yaml::LoadedDag), Failure> {
+    let record = find_run(store, run_id, dag_id).await?;
+    let source = store
+        .source(&record.key)
+        .await
+        .map_err(|err| usage(err.to_string()))?;
+    let loaded = dag_of(&record, source.as_deref(), dags_folder)?;
+    Ok((record, loaded))
+}
+
 pub(crate) async fn resume(
     run_id: &str,
     dag_id: Option<&str>,
@@ -229,18 +227,13 @@ pub(crate) async fn resume(
     args: &RunArgs,
 ) -> Outcome {
     let store = open_store().await?;
-    let record = find_run(&store, run_id, dag_id).await?;
+    let (record, loaded) = run_and_dag(&store, run_id, dag_id, dags_folder).await?;
     if record.state.is_finished() {
         return Err(usage(format!(
             "run {} already ended {}; to run tasks of it again, use gust tasks clear",
             record.key, record.state
         )));
     }
-    let source = store
-        .source(&record.key)
-        .await
-        .map_err(|err| usage(err.to_string()))?;
-    let loaded = dag_of(&record, source.as_deref(), dags_folder)?;
     eprintln!(
         "resuming run {} of {}",
         record.key.run_id, record.key.dag_id
@@ -258,6 +251,7 @@ pub(crate) async fn logs(
     task_id: &str,
     try_number: Option<u32>,
     dag_id: Option<&str>,
+    json: bool,
 ) -> Outcome {
     let store = open_store().await?;
     let record = find_run(&store, run_id, dag_id).await?;
@@ -286,6 +280,14 @@ pub(crate) async fn logs(
         wanted,
     );
     match std::fs::read_to_string(&file) {
+        Ok(text) if json => {
+            say!(
+                "{}",
+                json!({"run_id": &*record.key.run_id, "task_id": task_id, "try_number": wanted,
+                       "file": file.display().to_string(), "log": text})
+            );
+            Ok(())
+        }
         Ok(text) => {
             say_raw!("{text}");
             Ok(())
@@ -311,18 +313,13 @@ pub(crate) async fn clear(
     args: &RunArgs,
 ) -> Outcome {
     let store = open_store().await?;
-    let record = find_run(&store, run_id, dag_id).await?;
+    let (record, loaded) = run_and_dag(&store, run_id, dag_id, dags_folder).await?;
     if !record.state.is_finished() {
         return Err(usage(format!(
             "run {} has not ended ({}); resume it with gust runs resume {}",
             record.key, record.state, record.key.run_id
         )));
     }
-    let source = store
-        .source(&record.key)
-        .await
-        .map_err(|err| usage(err.to_string()))?;
-    let loaded = dag_of(&record, source.as_deref(), dags_folder)?;
     let dag = loaded.dag;
     let Some(index) = dag.index_of(task_id) else {
         let ids: Vec<&str> = dag.tasks().map(|(_, t)| &**t.id()).collect();

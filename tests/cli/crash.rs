@@ -23,7 +23,7 @@ tasks:
       run_command_kwargs:
         InstanceIds: [mi-00000000000000001]
         Parameters:
-          commands: ['sleep 1', 'echo the script ran once']
+          commands: ['sleep 2', 'echo the script ran once']
         Comment: crash test
       wait_for_completion: false
   - id: await_run_command
@@ -185,5 +185,5 @@ fn killed_while_the_sensor_is_deferred_the_resumed_run_waits_on_a_rebuilt_trigge
 
 #[test]
 fn killed_while_the_output_operator_runs_the_resumed_run_reads_the_output_again() {
-    crash_and_resume("output:");
+    crash_and_resume("output on");
 }

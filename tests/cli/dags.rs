@@ -189,6 +189,22 @@ fn unknown_dags_and_bad_arguments_are_clear_errors() {
         "{}",
         out.stderr
     );
+    let out = run(&[
+        "dags",
+        "test",
+        "ssm_exit_code_routing",
+        "--conf",
+        r#"{"exit_cod": 0}"#,
+        "--local-nodes",
+    ]);
+    assert!(
+        out.stderr.contains(
+            "warning: --conf key 'exit_cod' is not a param of DAG ssm_exit_code_routing \
+             (did you mean exit_code?)"
+        ),
+        "{}",
+        out.stderr
+    );
     let out = run(&["dags", "test", "bash_pipeline", "--conf", "[1]"]);
     assert_eq!(out.code, 2);
     assert!(

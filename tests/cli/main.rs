@@ -2,5 +2,6 @@
 
 mod crash;
 mod dags;
+mod runs;
 mod support;
 mod tasks;

@@ -323,10 +323,20 @@ impl Executor {
 
     /// Starts a run in the background; the handle cancels it or waits for it.
     pub fn start(&self, dag: Arc<Dag>, options: RunOptions) -> RunHandle {
+        self.in_background(options, |executor, options| async move {
+            executor.run(dag, options).await
+        })
+    }
+
+    /// Runs `work` as a task of its own, with a cancel token the handle can fire.
+    fn in_background<F, Fut>(&self, options: RunOptions, work: F) -> RunHandle
+    where
+        F: FnOnce(Executor, RunOptions) -> Fut,
+        Fut: std::future::Future<Output = Result<RunReport, ExecutorError>> + Send + 'static,
+    {
         let cancel = options.cancel.clone().unwrap_or_default();
         let options = options.cancel(cancel.clone());
-        let executor = self.clone();
-        let task = tokio::spawn(async move { executor.run(dag, options).await });
+        let task = tokio::spawn(work(self.clone(), options));
         RunHandle { cancel, task }
     }
 
@@ -339,12 +349,9 @@ impl Executor {
         triggers: TriggerRegistry,
         options: RunOptions,
     ) -> RunHandle {
-        let cancel = options.cancel.clone().unwrap_or_default();
-        let options = options.cancel(cancel.clone());
-        let executor = self.clone();
-        let task =
-            tokio::spawn(async move { executor.resume(dag, &key, &triggers, options).await });
-        RunHandle { cancel, task }
+        self.in_background(options, |executor, options| async move {
+            executor.resume(dag, &key, &triggers, options).await
+        })
     }
 
     fn check_pools(&self, dag: &Dag) -> Result<(), ExecutorError> {

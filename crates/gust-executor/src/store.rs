@@ -14,6 +14,10 @@ use gust_core::{RunState, SerializedTrigger, TaskState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod recorded;
+
+pub use recorded::{RecordedRun, Touched};
+
 /// Identifies a DAG run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RunKey {

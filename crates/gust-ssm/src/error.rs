@@ -35,6 +35,18 @@ pub enum SsmError {
         /// What went wrong.
         detail: String,
     },
+    /// No AWS credentials could be found for the call: trying again will not help.
+    #[error(
+        "{operation} failed: no usable AWS credentials ({detail}); give the connection a \
+         login and password, a profile_name or a role_arn, or set up the standard AWS \
+         credential chain (environment variables, ~/.aws, an instance role)"
+    )]
+    NoCredentials {
+        /// The API operation.
+        operation: &'static str,
+        /// What the credential chain said, shortened.
+        detail: String,
+    },
     /// The command id is not known to SSM.
     #[error("command {command_id} does not exist: {detail}")]
     NoSuchCommand {
@@ -93,10 +105,14 @@ impl SsmError {
                     transient,
                 }
             }
-            _ => SsmError::Transport {
-                operation,
-                detail: aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
-            },
+            _ => {
+                let detail = readable_chain(&err);
+                if detail.to_ascii_lowercase().contains("credentials") {
+                    SsmError::NoCredentials { operation, detail }
+                } else {
+                    SsmError::Transport { operation, detail }
+                }
+            }
         }
     }
 
@@ -105,10 +121,71 @@ impl SsmError {
     pub fn into_task_error(self, context: &str) -> TaskError {
         let message = format!("{context}: {self}");
         match self {
-            SsmError::Connection(_) | SsmError::Invalid(_) | SsmError::UnknownStatus { .. } => {
-                TaskError::fatal(message)
-            }
+            SsmError::Connection(_)
+            | SsmError::Invalid(_)
+            | SsmError::NoCredentials { .. }
+            | SsmError::UnknownStatus { .. } => TaskError::fatal(message),
             _ => TaskError::failed(message),
         }
+    }
+}
+
+/// The messages of an error and its sources, each said once and kept short: the SDK's
+/// errors nest several layers, some of which print their sources' debug form.
+fn readable_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    const PART: usize = 160;
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(error) = current {
+        let mut text = error.to_string();
+        if let Some(debug_start) = text.find(" (") {
+            // "message (Variant(Struct { ... }))": the message is enough.
+            if text[debug_start..].contains('{') {
+                text.truncate(debug_start);
+            }
+        }
+        if text.chars().count() > PART {
+            text = text.chars().take(PART).collect::<String>() + "...";
+        }
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn a_nested_error_reads_as_one_short_line() {
+        let err = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "the credential provider was not enabled (Inner(Struct { field: 1 }))",
+                Some(Box::new(Layer("dispatch failure", None))),
+            ))),
+        );
+        assert_eq!(
+            readable_chain(&err),
+            "dispatch failure: the credential provider was not enabled"
+        );
     }
 }

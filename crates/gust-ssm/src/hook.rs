@@ -296,6 +296,7 @@ impl SsmHook {
                                 .map(|s| s.as_str().to_owned())
                                 .unwrap_or_default(),
                             response_code: p.response_code(),
+                            output: p.output().unwrap_or_default().to_owned(),
                         })
                         .collect(),
                 });

@@ -100,6 +100,9 @@ pub struct Plugin {
     pub status: String,
     /// Its exit code (-1 while it runs).
     pub response_code: i32,
+    /// The start of its output, as ListCommandInvocations gives it (SSM keeps 2,500
+    /// characters there; GetCommandInvocation has more).
+    pub output: String,
 }
 
 /// One invocation of a command, as ListCommandInvocations reports it.

@@ -121,11 +121,17 @@ impl Operator for SsmGetCommandInvocationOperator {
             for step in names {
                 match hook.get_invocation(&command_id, &node, step).await {
                     Ok(reply) => {
+                        // The node is named in the message, so that the output, which
+                        // spans lines, ends the log line.
+                        let on = match step {
+                            Some(step) => format!("{node}, step {step}"),
+                            None => node.clone(),
+                        };
                         let output = reply.standard_output_content().unwrap_or_default();
-                        info!(instance_id = %node, step, "output:\n{output}");
+                        info!("output on {on}:\n{output}");
                         let stderr = reply.standard_error_content().unwrap_or_default();
                         if !stderr.is_empty() {
-                            info!(instance_id = %node, step, "standard error:\n{stderr}");
+                            info!("standard error on {on}:\n{stderr}");
                         }
                         invocations.push(entry(&node, &reply, step));
                     }

@@ -125,6 +125,13 @@ pub fn assess(
             Outcome::AwsFailed => true,
         };
         if fails {
+            // What the script printed is what explains a failure: keep it in the task's log.
+            for plugin in invocation.plugins.iter().filter(|p| !p.output.is_empty()) {
+                info!(
+                    "output on {} ({}) before it ended {}:\n{}",
+                    invocation.instance_id, plugin.name, invocation.status, plugin.output
+                );
+            }
             return Ok(Progress::Failed(failure_on(
                 &command.command_id,
                 invocation,

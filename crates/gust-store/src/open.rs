@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, SqlitePool};
 
 use crate::error::OpenError;
+use crate::write::OpenRuns;
 
 /// The store's file name under the gust home folder.
 pub const DB_FILE: &str = "gust.db";
@@ -44,6 +45,7 @@ pub fn default_home() -> PathBuf {
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    pub(crate) open_runs: Arc<OpenRuns>,
     path: Arc<PathBuf>,
 }
 
@@ -105,6 +107,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             reader,
+            open_runs: Arc::default(),
             path: Arc::new(path.to_owned()),
         })
     }

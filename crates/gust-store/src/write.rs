@@ -1,22 +1,48 @@
-//! Recording runs: a batch of changes is one transaction, so a crash leaves either all of
-//! a turn's changes or none.
+//! Recording runs. The runs this process is writing are kept in memory as well
+//! ([`RecordedRun`]), so that a batch of changes is applied there first, exactly as the
+//! in-memory store applies it, and the rows it altered are then written in one
+//! transaction of a few multi-row upserts: a crash leaves all of a batch or none.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use gust_core::{RunState, TaskState};
-use gust_executor::store::TaskChange;
+use gust_executor::store::{RecordedRun, Touched};
 use gust_executor::{Change, RunKey, RunRecord, RunSnapshot, Store, StoreError};
-use serde_json::Value;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::codec::{backend, json, time};
 use crate::open::SqliteStore;
 use crate::read;
 
-type Tx<'a> = Transaction<'a, Sqlite>;
+/// Rows per multi-row statement, well within SQLite's limit of bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The runs being written, each behind a lock of its own: the run loop and the tasks of
+/// one run (pushing XComs, saving task state) write to it concurrently, and each batch
+/// must see the one before.
+#[derive(Default)]
+pub(crate) struct OpenRuns {
+    runs: Mutex<HashMap<RunKey, Arc<tokio::sync::Mutex<Option<RecordedRun>>>>>,
+}
+
+impl OpenRuns {
+    fn slot(&self, key: &RunKey) -> Arc<tokio::sync::Mutex<Option<RecordedRun>>> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.entry(key.clone()).or_default().clone()
+    }
+
+    fn forget(&self, key: &RunKey) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.remove(key);
+    }
+}
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let slot = self.open_runs.slot(&run.key);
+        let mut cached = slot.lock().await;
         let inserted = sqlx::query(
             "INSERT INTO gust_dag_run \
              (dag_id, run_id, logical_date, conf, state, started_at, ended_at) \
@@ -35,38 +61,32 @@ impl Store for SqliteStore {
         if inserted.rows_affected() == 0 {
             return Err(StoreError::RunExists(run.key.clone()));
         }
+        *cached = Some(RecordedRun::new(run.clone()));
         Ok(())
     }
 
-    async fn apply(&self, run: &RunKey, changes: &[Change]) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await.map_err(backend)?;
-        let known: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM gust_dag_run WHERE dag_id = ? AND run_id = ?")
-                .bind(&*run.dag_id)
-                .bind(&*run.run_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        if known.is_none() {
-            return Err(StoreError::NoSuchRun(run.clone()));
+    async fn apply(&self, key: &RunKey, changes: &[Change]) -> Result<(), StoreError> {
+        let slot = self.open_runs.slot(key);
+        let mut cached = slot.lock().await;
+        let mut run = match cached.take() {
+            Some(run) => run,
+            None => match read::load_run(&self.reader, key).await? {
+                Some(snapshot) => RecordedRun::from_snapshot(snapshot),
+                None => {
+                    self.open_runs.forget(key);
+                    return Err(StoreError::NoSuchRun(key.clone()));
+                }
+            },
+        };
+        let rows = Rows::of(&mut run, changes);
+        // On failure the run is not kept: the next batch reads it from the file again.
+        write(&self.writer, key, &run, &rows).await?;
+        if run.run().state.is_finished() {
+            self.open_runs.forget(key);
+        } else {
+            *cached = Some(run);
         }
-        for change in changes {
-            match change {
-                Change::Run { state, at } => run_state(&mut tx, run, *state, *at).await?,
-                Change::Task(change) => task_change(&mut tx, run, change).await?,
-                Change::XCom {
-                    task_id,
-                    key,
-                    value,
-                } => keyed(&mut tx, run, Keyed::XCom, task_id, key, value).await?,
-                Change::TaskData {
-                    task_id,
-                    key,
-                    value,
-                } => keyed(&mut tx, run, Keyed::TaskState, task_id, key, value).await?,
-            }
-        }
-        tx.commit().await.map_err(backend)
+        Ok(())
     }
 
     async fn load_run(&self, run: &RunKey) -> Result<Option<RunSnapshot>, StoreError> {
@@ -78,186 +98,195 @@ impl Store for SqliteStore {
     }
 }
 
-async fn run_state(
-    tx: &mut Tx<'_>,
-    run: &RunKey,
-    state: RunState,
-    at: chrono::DateTime<chrono::Utc>,
+/// The rows a batch altered.
+#[derive(Default)]
+struct Rows {
+    run: bool,
+    tasks: Vec<usize>,
+    /// (task instance, try number).
+    tries: Vec<(usize, u32)>,
+    xcom: Vec<usize>,
+    task_data: Vec<usize>,
+}
+
+impl Rows {
+    /// Applies `changes` to `run` and notes what they altered.
+    fn of(run: &mut RecordedRun, changes: &[Change]) -> Rows {
+        let mut rows = Rows::default();
+        for change in changes {
+            match (run.apply(change), change) {
+                (Touched::Run, _) => rows.run = true,
+                (Touched::Task(at), Change::Task(change)) => {
+                    rows.tasks.push(at);
+                    rows.tries.push((at, change.try_number));
+                }
+                (Touched::Task(at), _) => rows.tasks.push(at),
+                (Touched::XCom(at), _) => rows.xcom.push(at),
+                (Touched::TaskData(at), _) => rows.task_data.push(at),
+            }
+        }
+        for list in [&mut rows.tasks, &mut rows.xcom, &mut rows.task_data] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        rows.tries.sort_unstable();
+        rows.tries.dedup();
+        rows
+    }
+}
+
+/// Writes a batch's rows as one transaction in one call: the statements go to SQLite
+/// together, which matters when every turn of a run is a batch of its own.
+async fn write(
+    pool: &SqlitePool,
+    key: &RunKey,
+    run: &RecordedRun,
+    rows: &Rows,
 ) -> Result<(), StoreError> {
-    let started = (state == RunState::Running).then(|| time(at));
-    let ended = state.is_finished().then(|| time(at));
-    sqlx::query(
-        "UPDATE gust_dag_run SET state = ?, started_at = COALESCE(started_at, ?), \
-         ended_at = COALESCE(?, ended_at) WHERE dag_id = ? AND run_id = ?",
-    )
-    .bind(state.as_str())
-    .bind(started)
-    .bind(ended)
-    .bind(&*run.dag_id)
-    .bind(&*run.run_id)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
+    let mut sql = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
+    if rows.run {
+        push_run(&mut sql, run.run());
+    }
+    push_tasks(&mut sql, key, run, &rows.tasks);
+    push_tries(&mut sql, key, run, &rows.tries);
+    push_keyed(&mut sql, key, &rows.xcom, Keyed::XCom, |at| run.xcom(at));
+    push_keyed(&mut sql, key, &rows.task_data, Keyed::TaskState, |at| {
+        run.task_data(at)
+    });
+    sql.push("COMMIT;");
+
+    let mut connection = pool.acquire().await.map_err(backend)?;
+    if let Err(err) = sql.build().execute(&mut *connection).await {
+        // A statement failed inside the transaction: undo what came before it.
+        if sqlx::query("ROLLBACK")
+            .execute(&mut *connection)
+            .await
+            .is_err()
+        {
+            connection.detach();
+        }
+        return Err(backend(err));
+    }
     Ok(())
 }
 
-/// A task's new state, and the try it belongs to: a try starts when its task runs and
-/// follows the task's state until it ends (finished, or up for retry).
-async fn task_change(tx: &mut Tx<'_>, run: &RunKey, change: &TaskChange) -> Result<(), StoreError> {
-    let deferral = change
-        .deferral
-        .as_ref()
-        .map(|d| serde_json::to_string(d).unwrap_or_default());
-    let updated = sqlx::query(
-        "UPDATE gust_task_instance SET state = ?, try_number = ?, message = ?, wake_at = ?, \
-         deferral = ? WHERE dag_id = ? AND run_id = ? AND task_id = ?",
-    )
-    .bind(change.state.as_str())
-    .bind(i64::from(change.try_number))
-    .bind(&change.message)
-    .bind(change.wake_at.map(time))
-    .bind(&deferral)
-    .bind(&*run.dag_id)
-    .bind(&*run.run_id)
-    .bind(&*change.task_id)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
-    if updated.rows_affected() == 0 {
-        sqlx::query(
+fn push_run(sql: &mut QueryBuilder<Sqlite>, run: &RunRecord) {
+    sql.push("UPDATE gust_dag_run SET state = ")
+        .push_bind(run.state.as_str())
+        .push(", started_at = ")
+        .push_bind(run.started_at.map(time))
+        .push(", ended_at = ")
+        .push_bind(run.ended_at.map(time))
+        .push(" WHERE dag_id = ")
+        .push_bind(&*run.key.dag_id)
+        .push(" AND run_id = ")
+        .push_bind(&*run.key.run_id)
+        .push("; ");
+}
+
+fn push_tasks(sql: &mut QueryBuilder<Sqlite>, key: &RunKey, run: &RecordedRun, tasks: &[usize]) {
+    for chunk in tasks.chunks(ROWS_PER_STATEMENT) {
+        sql.push(
             "INSERT INTO gust_task_instance \
-             (dag_id, run_id, task_id, position, state, try_number, message, wake_at, deferral) \
-             SELECT ?, ?, ?, COALESCE(MAX(position) + 1, 0), ?, ?, ?, ?, ? \
-             FROM gust_task_instance WHERE dag_id = ? AND run_id = ?",
-        )
-        .bind(&*run.dag_id)
-        .bind(&*run.run_id)
-        .bind(&*change.task_id)
-        .bind(change.state.as_str())
-        .bind(i64::from(change.try_number))
-        .bind(&change.message)
-        .bind(change.wake_at.map(time))
-        .bind(&deferral)
-        .bind(&*run.dag_id)
-        .bind(&*run.run_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+             (dag_id, run_id, task_id, position, state, try_number, message, wake_at, deferral) ",
+        );
+        sql.push_values(chunk, |mut row, &at| {
+            let task = run.task(at);
+            let deferral = task
+                .deferral
+                .as_ref()
+                .map(|d| serde_json::to_string(d).unwrap_or_default());
+            row.push_bind(&*key.dag_id)
+                .push_bind(&*key.run_id)
+                .push_bind(task.task_id.as_str())
+                .push_bind(at as i64)
+                .push_bind(task.state.as_str())
+                .push_bind(i64::from(task.try_number))
+                .push_bind(task.message.as_deref())
+                .push_bind(task.wake_at.map(time))
+                .push_bind(deferral);
+        });
+        sql.push(
+            " ON CONFLICT (dag_id, run_id, task_id) DO UPDATE SET state = excluded.state, \
+             try_number = excluded.try_number, message = excluded.message, \
+             wake_at = excluded.wake_at, deferral = excluded.deferral; ",
+        );
     }
-
-    if change.state == TaskState::Running {
-        sqlx::query(
-            "INSERT INTO gust_task_try \
-             (dag_id, run_id, task_id, try_number, state, started_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(&*run.dag_id)
-        .bind(&*run.run_id)
-        .bind(&*change.task_id)
-        .bind(i64::from(change.try_number))
-        .bind(change.state.as_str())
-        .bind(time(change.at))
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    let try_ended = change.state.is_finished() || change.state == TaskState::UpForRetry;
-    let query = if try_ended {
-        sqlx::query(
-            "UPDATE gust_task_try SET state = ?, ended_at = ?, error = ? \
-             WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ? \
-             AND ended_at IS NULL",
-        )
-        .bind(change.state.as_str())
-        .bind(time(change.at))
-        .bind(&change.message)
-    } else {
-        sqlx::query(
-            "UPDATE gust_task_try SET state = ? \
-             WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ? \
-             AND ended_at IS NULL",
-        )
-        .bind(change.state.as_str())
-    };
-    query
-        .bind(&*run.dag_id)
-        .bind(&*run.run_id)
-        .bind(&*change.task_id)
-        .bind(i64::from(change.try_number))
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    Ok(())
 }
 
-/// The two tables of values by (task, key), kept in the order first written.
+fn push_tries(
+    sql: &mut QueryBuilder<Sqlite>,
+    key: &RunKey,
+    run: &RecordedRun,
+    tries: &[(usize, u32)],
+) {
+    let existing: Vec<_> = tries
+        .iter()
+        .filter_map(|&(at, number)| {
+            let task = run.task(at);
+            let found = task.tries.iter().find(|t| t.try_number == number)?;
+            Some((task.task_id.as_str(), found))
+        })
+        .collect();
+    for chunk in existing.chunks(ROWS_PER_STATEMENT) {
+        sql.push(
+            "INSERT INTO gust_task_try \
+             (dag_id, run_id, task_id, try_number, state, started_at, ended_at, error) ",
+        );
+        sql.push_values(chunk, |mut row, (task_id, try_record)| {
+            row.push_bind(&*key.dag_id)
+                .push_bind(&*key.run_id)
+                .push_bind(*task_id)
+                .push_bind(i64::from(try_record.try_number))
+                .push_bind(try_record.state.as_str())
+                .push_bind(time(try_record.started_at))
+                .push_bind(try_record.ended_at.map(time))
+                .push_bind(try_record.error.as_deref());
+        });
+        sql.push(
+            " ON CONFLICT (dag_id, run_id, task_id, try_number) DO UPDATE SET \
+             state = excluded.state, ended_at = excluded.ended_at, error = excluded.error; ",
+        );
+    }
+}
+
+/// The two tables of values by (task, key).
 #[derive(Clone, Copy)]
 enum Keyed {
     XCom,
     TaskState,
 }
 
-impl Keyed {
-    fn update(self) -> &'static str {
-        match self {
-            Keyed::XCom => {
-                "UPDATE gust_xcom SET value = ? \
-                 WHERE dag_id = ? AND run_id = ? AND task_id = ? AND xcom_key = ?"
-            }
-            Keyed::TaskState => {
-                "UPDATE gust_task_state SET value = ? \
-                 WHERE dag_id = ? AND run_id = ? AND task_id = ? AND state_key = ?"
-            }
-        }
-    }
-
-    fn insert(self) -> &'static str {
-        match self {
-            Keyed::XCom => {
-                "INSERT INTO gust_xcom (value, dag_id, run_id, task_id, xcom_key, position) \
-                 SELECT ?, ?, ?, ?, ?, COALESCE(MAX(position) + 1, 0) \
-                 FROM gust_xcom WHERE dag_id = ? AND run_id = ?"
-            }
-            Keyed::TaskState => {
-                "INSERT INTO gust_task_state \
-                 (value, dag_id, run_id, task_id, state_key, position) \
-                 SELECT ?, ?, ?, ?, ?, COALESCE(MAX(position) + 1, 0) \
-                 FROM gust_task_state WHERE dag_id = ? AND run_id = ?"
-            }
-        }
-    }
-}
-
-async fn keyed(
-    tx: &mut Tx<'_>,
-    run: &RunKey,
+fn push_keyed<'a>(
+    sql: &mut QueryBuilder<Sqlite>,
+    key: &RunKey,
+    indexes: &[usize],
     table: Keyed,
-    task_id: &str,
-    key: &str,
-    value: &Value,
-) -> Result<(), StoreError> {
-    let value = json(value);
-    let updated = sqlx::query(table.update())
-        .bind(&value)
-        .bind(&*run.dag_id)
-        .bind(&*run.run_id)
-        .bind(task_id)
-        .bind(key)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    if updated.rows_affected() == 0 {
-        sqlx::query(table.insert())
-            .bind(&value)
-            .bind(&*run.dag_id)
-            .bind(&*run.run_id)
-            .bind(task_id)
-            .bind(key)
-            .bind(&*run.dag_id)
-            .bind(&*run.run_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+    entry: impl Fn(usize) -> &'a (String, String, serde_json::Value),
+) {
+    let (insert, conflict) = match table {
+        Keyed::XCom => (
+            "INSERT INTO gust_xcom (dag_id, run_id, task_id, xcom_key, position, value) ",
+            " ON CONFLICT (dag_id, run_id, task_id, xcom_key) DO UPDATE SET \
+             value = excluded.value; ",
+        ),
+        Keyed::TaskState => (
+            "INSERT INTO gust_task_state (dag_id, run_id, task_id, state_key, position, value) ",
+            " ON CONFLICT (dag_id, run_id, task_id, state_key) DO UPDATE SET \
+             value = excluded.value; ",
+        ),
+    };
+    for chunk in indexes.chunks(ROWS_PER_STATEMENT) {
+        sql.push(insert);
+        sql.push_values(chunk, |mut row, &at| {
+            let (task_id, value_key, value) = entry(at);
+            row.push_bind(&*key.dag_id)
+                .push_bind(&*key.run_id)
+                .push_bind(task_id.as_str())
+                .push_bind(value_key.as_str())
+                .push_bind(at as i64)
+                .push_bind(json(value));
+        });
+        sql.push(conflict);
     }
-    Ok(())
 }

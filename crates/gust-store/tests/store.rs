@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use gust_core::{Dag, ManualClock, RunState, TaskState};
+use gust_core::{Dag, ManualClock, RunState, TaskError, TaskState};
 use gust_executor::{
     Executor, Jitter, MemoryStore, RunKey, RunOptions, RunRecord, Store, StoreError,
 };
-use gust_standard::{BashOperator, EmptyOperator};
+use gust_standard::{EmptyOperator, FnOperator};
 use gust_store::{OpenError, SqliteStore};
 use serde_json::json;
 
@@ -17,12 +17,16 @@ fn t0() -> DateTime<Utc> {
     "2024-01-01T00:00:00Z".parse().unwrap()
 }
 
-/// first -> (second, echo) -> last, with an XCom on the way and a failing branch.
+/// first -> (echo, fails) -> last, with an XCom on the way and a failing branch. The
+/// tasks finish without waiting, so the order of events is the same in every run.
 fn sample_dag() -> Dag {
     let mut dag = Dag::builder("sample");
     let first = dag.task("first", EmptyOperator);
-    let echo = dag.task("echo", BashOperator::new("echo hello"));
-    let fails = dag.task("fails", BashOperator::new("exit 3"));
+    let echo = dag.task("echo", FnOperator::new(|_| async { Ok(json!("hello")) }));
+    let fails = dag.task(
+        "fails",
+        FnOperator::new(|_| async { Err(TaskError::failed("exit code 3")) }),
+    );
     let last = dag.task("last", EmptyOperator);
     dag.set_downstream(&first, &echo);
     dag.set_downstream(&first, &fails);

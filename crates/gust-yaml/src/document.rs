@@ -432,7 +432,9 @@ pub(crate) fn read_dag(
                 ));
             }
         }
-        let mut args = Args::check(spec, given, &with_path, task.at).map_err(located)?;
+        // A missing parameter is reported where the parameters are (or would be) given.
+        let with_at = task.get("with").map_or(task.at, |node| node.at);
+        let mut args = Args::check(spec, given, &with_path, with_at).map_err(located)?;
         let kind = (spec.build)(&mut args).map_err(located)?;
 
         let mut needs = Vec::new();

@@ -21,6 +21,7 @@ fn inv(instance: &str, status: &str, code: i32) -> Invocation {
             name: "aws:runShellScript".into(),
             status: status.into(),
             response_code: code,
+            output: String::new(),
         }],
     }
 }
