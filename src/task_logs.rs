@@ -43,8 +43,12 @@ pub fn log_file(
         .join(format!("{try_number}.log"))
 }
 
-/// A path component made of the id, with the characters a file name cannot hold replaced.
+/// A path component made of the id, with the characters a file name cannot hold
+/// replaced, and never `.` or `..`.
 fn safe(id: &str) -> String {
+    if matches!(id, "" | "." | "..") {
+        return format!("{}_", id.replace('.', "_"));
+    }
     id.chars()
         .map(|c| {
             if matches!(c, '/' | '\\' | '\0') {

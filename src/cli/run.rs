@@ -122,18 +122,23 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
                 .record_source(&key, &dag_file)
                 .await
                 .map_err(|err| usage(err.to_string()))?;
+            let claim = store.claim(&key).map_err(|err| usage(err.to_string()))?;
             let options = options
                 .logical_date(logical_date)
                 .run_id(key.run_id.to_string());
             let executor = Executor::new(Arc::new(store.clone()));
-            (executor.start(request.dag.clone(), options), Some(store))
+            (
+                executor.start(request.dag.clone(), options),
+                Some((store, claim)),
+            )
         }
         Record::Resume(key) => {
             let store = open_store().await?;
+            let claim = store.claim(&key).map_err(|err| usage(err.to_string()))?;
             let executor = Executor::new(Arc::new(store.clone()));
             let triggers = gust::registry::triggers();
             let handle = executor.start_resume(request.dag.clone(), key, triggers, options);
-            (handle, Some(store))
+            (handle, Some((store, claim)))
         }
     };
     let watch_interrupt = {
@@ -165,7 +170,7 @@ pub(crate) async fn run(request: RunRequest, args: &RunArgs) -> Outcome {
         say!("{}", json_report(&report));
     } else {
         print_summary(&report);
-        if let Some(store) = recorded_in {
+        if let Some((store, _claim)) = &recorded_in {
             say!(
                 "recorded in {}: gust runs show {}",
                 store.path().display(),

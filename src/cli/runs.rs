@@ -220,12 +220,24 @@ async fn run_and_dag(
     Ok((record, loaded))
 }
 
+/// A run taken up again keeps the conf and logical date it was started with.
+fn refuse_new_run_settings(args: &RunArgs) -> Result<(), Failure> {
+    if args.conf.is_some() || args.logical_date.is_some() {
+        return Err(usage(
+            "a recorded run keeps the conf and logical date it started with; \
+             --conf and --logical-date apply to new runs (gust dags test)",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn resume(
     run_id: &str,
     dag_id: Option<&str>,
     dags_folder: &Path,
     args: &RunArgs,
 ) -> Outcome {
+    refuse_new_run_settings(args)?;
     let store = open_store().await?;
     let (record, loaded) = run_and_dag(&store, run_id, dag_id, dags_folder).await?;
     if record.state.is_finished() {
@@ -312,6 +324,7 @@ pub(crate) async fn clear(
     dags_folder: &Path,
     args: &RunArgs,
 ) -> Outcome {
+    refuse_new_run_settings(args)?;
     let store = open_store().await?;
     let (record, loaded) = run_and_dag(&store, run_id, dag_id, dags_folder).await?;
     if !record.state.is_finished() {

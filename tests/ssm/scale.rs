@@ -57,7 +57,9 @@ async fn a_visibility_lag_after_send_is_polled_through() {
         local
             .service
             .knobs()
-            .set_visibility_lag(Duration::from_secs(2));
+            // Long enough that the first poll, a few milliseconds after the send, falls in
+            // it even on a busy machine.
+            .set_visibility_lag(Duration::from_secs(4));
         let mut dag = Dag::builder("lag");
         dag.task(
             "run_command",

@@ -77,6 +77,19 @@ impl SsmError {
         }
     }
 
+    /// Whether SSM refused the call for its rate: the request was not carried out, so
+    /// sending it again is safe.
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            SsmError::Service { code, .. } => {
+                code.contains("Throttl")
+                    || code == "TooManyRequestsException"
+                    || code == "RequestLimitExceeded"
+            }
+            _ => false,
+        }
+    }
+
     /// The AWS error code, for service errors.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -97,6 +110,8 @@ impl SsmError {
                 let transient = code.contains("Throttl")
                     || code == "TooManyRequestsException"
                     || code == "RequestLimitExceeded"
+                    || code == "InternalServerError"
+                    || code == "ServiceUnavailable"
                     || status.is_some_and(|s| s >= 500);
                 SsmError::Service {
                     operation,

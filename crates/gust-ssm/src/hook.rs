@@ -138,7 +138,9 @@ impl SsmHook {
         self.client.config().region().map(|r| r.to_string())
     }
 
-    /// Sends `document_name` with `kwargs`.
+    /// Sends `document_name` with `kwargs`, once: the SDK does not retry this call, since
+    /// a request whose answer was lost may still have started the command. The caller
+    /// decides what to do about an error ([`SsmError::is_throttling`] is safe to retry).
     pub async fn send_command(
         &self,
         document_name: &str,
@@ -147,7 +149,11 @@ impl SsmHook {
         kwargs.validate()?;
         let request = kwargs.apply(self.client.send_command().document_name(document_name))?;
         let _turn = self.turn().await;
+        let once = aws_sdk_ssm::config::Builder::default()
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled());
         let reply = request
+            .customize()
+            .config_override(once)
             .send()
             .await
             .map_err(|err| SsmError::from_sdk("SendCommand", err))?;

@@ -7,10 +7,12 @@
 //! the id, by looking for the token among the commands sent since the token was
 //! recorded (ListCommands). Only when no command carries it is the command sent.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use gust_core::{TaskContext, TaskError};
 use serde_json::{Value, json};
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::hook::{SentCommand, SsmHook};
 use crate::kwargs::RunCommandKwargs;
@@ -97,13 +99,55 @@ pub(crate) async fn send_once(
     let mut tagged = kwargs.clone();
     tagged.comment = Some(tagged_comment(kwargs.comment.as_deref(), &token));
     info!(document = %document_name, token = %token, "sending the command");
-    let sent = hook
-        .send_command(document_name, &tagged)
-        .await
-        .map_err(|err| err.into_task_error("sending the command"))?;
+    let sent = send(ctx, hook, document_name, &tagged, &token).await?;
     info!(command_id = %sent.command_id, document = %document_name, "sent the command");
     record_sent(ctx, &sent.command_id).await?;
     Ok(sent)
+}
+
+/// How many times a throttled send is tried, and the first wait between tries (doubled
+/// each time).
+const SEND_ATTEMPTS: u32 = 6;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Sends the tagged command. A throttled send was not carried out and is sent again after
+/// a wait; after any other failure the command may still have started, so SSM is asked
+/// for it by its token before the error is given up on.
+async fn send(
+    ctx: &TaskContext,
+    hook: &SsmHook,
+    document_name: &str,
+    kwargs: &RunCommandKwargs,
+    token: &str,
+) -> Result<SentCommand, TaskError> {
+    let mut wait = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        let err = match hook.send_command(document_name, kwargs).await {
+            Ok(sent) => return Ok(sent),
+            Err(err) => err,
+        };
+        if err.is_throttling() && attempt < SEND_ATTEMPTS {
+            debug!(attempt, wait = ?wait, "SendCommand was throttled; sending again");
+            ctx.clock().sleep(wait).await;
+            wait *= 2;
+            attempt += 1;
+            continue;
+        }
+        if err.is_transient() {
+            let tag = format!("[gust:{token}]");
+            let since = ctx.clock().now() - CLOCK_SKEW;
+            if let Ok(Some(sent)) = hook.find_command_by_comment(&tag, Some(since)).await {
+                info!(
+                    command_id = %sent.command_id,
+                    error = %err,
+                    "the send reported an error, but SSM has the command"
+                );
+                return Ok(sent);
+            }
+        }
+        return Err(err.into_task_error("sending the command"));
+    }
 }
 
 async fn record_sent(ctx: &TaskContext, command_id: &str) -> Result<(), TaskError> {

@@ -1,6 +1,7 @@
 -- The runs of DAGs, their task instances with every try, XCom values, task state, and the
 -- triggers deferred tasks wait for. Plain SQL types only, so that PostgreSQL can hold the
--- same schema: times are RFC 3339 text in UTC (which sorts as time does), JSON is text.
+-- same schema: times are RFC 3339 text in UTC (which sorts as time does), JSON is text,
+-- numbers BIGINT.
 
 CREATE TABLE gust_dag_run (
     dag_id       TEXT NOT NULL,
@@ -18,9 +19,9 @@ CREATE TABLE gust_task_instance (
     run_id     TEXT NOT NULL,
     task_id    TEXT NOT NULL,
     -- The order in which the run's task instances were first recorded.
-    position   INTEGER NOT NULL,
+    position   BIGINT NOT NULL,
     state      TEXT NOT NULL,
-    try_number INTEGER NOT NULL,
+    try_number BIGINT NOT NULL,
     message    TEXT,
     wake_at    TEXT,
     -- The trigger (kind and arguments), resume method and deadline of a deferred task.
@@ -32,7 +33,7 @@ CREATE TABLE gust_task_try (
     dag_id     TEXT NOT NULL,
     run_id     TEXT NOT NULL,
     task_id    TEXT NOT NULL,
-    try_number INTEGER NOT NULL,
+    try_number BIGINT NOT NULL,
     state      TEXT NOT NULL,
     started_at TEXT NOT NULL,
     ended_at   TEXT,
@@ -45,7 +46,7 @@ CREATE TABLE gust_xcom (
     run_id   TEXT NOT NULL,
     task_id  TEXT NOT NULL,
     xcom_key TEXT NOT NULL,
-    position INTEGER NOT NULL,
+    position BIGINT NOT NULL,
     value    TEXT NOT NULL,
     PRIMARY KEY (dag_id, run_id, task_id, xcom_key)
 );
@@ -55,7 +56,7 @@ CREATE TABLE gust_task_state (
     run_id    TEXT NOT NULL,
     task_id   TEXT NOT NULL,
     state_key TEXT NOT NULL,
-    position  INTEGER NOT NULL,
+    position  BIGINT NOT NULL,
     value     TEXT NOT NULL,
     PRIMARY KEY (dag_id, run_id, task_id, state_key)
 );

@@ -34,3 +34,4 @@ mod write;
 
 pub use error::OpenError;
 pub use open::{DB_FILE, SqliteStore, default_home};
+pub use source::RunClaim;

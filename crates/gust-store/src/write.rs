@@ -31,11 +31,6 @@ impl OpenRuns {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         runs.entry(key.clone()).or_default().clone()
     }
-
-    fn forget(&self, key: &RunKey) {
-        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        runs.remove(key);
-    }
 }
 
 #[async_trait]
@@ -66,27 +61,15 @@ impl Store for SqliteStore {
     }
 
     async fn apply(&self, key: &RunKey, changes: &[Change]) -> Result<(), StoreError> {
-        let slot = self.open_runs.slot(key);
-        let mut cached = slot.lock().await;
-        let mut run = match cached.take() {
-            Some(run) => run,
-            None => match read::load_run(&self.reader, key).await? {
-                Some(snapshot) => RecordedRun::from_snapshot(snapshot),
-                None => {
-                    self.open_runs.forget(key);
-                    return Err(StoreError::NoSuchRun(key.clone()));
-                }
-            },
-        };
-        let rows = Rows::of(&mut run, changes);
-        // On failure the run is not kept: the next batch reads it from the file again.
-        write(&self.writer, key, &run, &rows).await?;
-        if run.run().state.is_finished() {
-            self.open_runs.forget(key);
-        } else {
-            *cached = Some(run);
-        }
-        Ok(())
+        // The batch is written by a task of its own, so that a caller that stops waiting
+        // (an attempt cancelled by its execution_timeout while it saves its state) cannot
+        // stop the write half-way: once begun, a batch is committed or rolled back.
+        let store = self.clone();
+        let key = key.clone();
+        let changes = changes.to_vec();
+        tokio::spawn(async move { store.apply_now(&key, &changes).await })
+            .await
+            .map_err(|err| StoreError::Backend(format!("the store's writer stopped: {err}")))?
     }
 
     async fn load_run(&self, run: &RunKey) -> Result<Option<RunSnapshot>, StoreError> {
@@ -95,6 +78,28 @@ impl Store for SqliteStore {
 
     async fn list_runs(&self, dag_id: Option<&str>) -> Result<Vec<RunRecord>, StoreError> {
         read::list_runs(&self.reader, dag_id).await
+    }
+}
+
+impl SqliteStore {
+    async fn apply_now(&self, key: &RunKey, changes: &[Change]) -> Result<(), StoreError> {
+        let slot = self.open_runs.slot(key);
+        let mut cached = slot.lock().await;
+        let mut run = match cached.take() {
+            Some(run) => run,
+            None => match read::load_run(&self.reader, key).await? {
+                Some(snapshot) => RecordedRun::from_snapshot(snapshot),
+                None => return Err(StoreError::NoSuchRun(key.clone())),
+            },
+        };
+        let rows = Rows::of(&mut run, changes);
+        // On failure the run is not kept: the next batch reads it from the file again.
+        write(&self.writer, key, &run, &rows).await?;
+        // A finished run is not kept either: it is seldom written again.
+        if !run.run().state.is_finished() {
+            *cached = Some(run);
+        }
+        Ok(())
     }
 }
 

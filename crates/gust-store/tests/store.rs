@@ -119,14 +119,22 @@ async fn unknown_runs_and_duplicate_runs_are_errors() {
     assert!(matches!(err, StoreError::RunExists(_)), "{err}");
 }
 
-/// 50 tasks in 5 layers of 10, each needing two of the layer before.
+/// 50 tasks in 5 layers of 10, each needing two of the layer before. Every task saves
+/// task state and pushes an XCom while it runs, so that its writes and the run loop's
+/// meet on the same run.
 fn layered(dag_id: &str) -> Dag {
     let mut dag = Dag::builder(dag_id);
     let mut previous = Vec::new();
     for layer in 0..5 {
         let mut current = Vec::new();
         for i in 0..10 {
-            let task = dag.task(format!("t{layer}_{i}"), EmptyOperator);
+            let writes = FnOperator::new(|ctx: gust_core::TaskContext| async move {
+                ctx.set_task_state("seen", json!(ctx.task_id())).await?;
+                tokio::task::yield_now().await;
+                ctx.xcom_push("extra", json!(1)).await?;
+                Ok(json!(ctx.task_id()))
+            });
+            let task = dag.task(format!("t{layer}_{i}"), writes);
             if layer > 0 {
                 dag.set_downstream(&previous[i], &task);
                 dag.set_downstream(&previous[(i + 1) % 10], &task);
@@ -164,6 +172,13 @@ async fn twenty_runs_of_fifty_tasks_write_to_one_file_at_once() {
         assert_eq!(run.state, RunState::Success);
         let snapshot = store.load_run(&run.key).await.unwrap().unwrap();
         assert_eq!(snapshot.tasks.len(), 50, "{}", run.key);
+        assert_eq!(snapshot.task_data.len(), 50, "{}", run.key);
+        assert_eq!(
+            snapshot.xcom.len(),
+            100,
+            "{}: return_value and extra",
+            run.key
+        );
         for task in &snapshot.tasks {
             assert_eq!(
                 task.state,
@@ -229,4 +244,73 @@ async fn a_file_that_is_not_a_gust_database_is_refused_and_left_as_it_was() {
     assert!(matches!(err, OpenError::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("damaged.db"), "{err}");
     assert_eq!(std::fs::read(&damaged).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn a_write_whose_caller_stops_waiting_is_still_committed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("gust.db"))
+        .await
+        .unwrap();
+    let key = RunKey {
+        dag_id: "d".into(),
+        run_id: "r".into(),
+    };
+    store
+        .create_run(&RunRecord {
+            key: key.clone(),
+            logical_date: t0(),
+            conf: json!({}),
+            state: RunState::Queued,
+            started_at: None,
+            ended_at: None,
+        })
+        .await
+        .unwrap();
+    let xcom = |n: i64| gust_executor::Change::XCom {
+        task_id: "t".into(),
+        key: format!("k{n}"),
+        value: json!(n),
+    };
+    // The caller polls the write once and drops it, as an attempt cancelled mid-write does.
+    let batch: Vec<_> = (0..200).map(xcom).collect();
+    let mut write = Box::pin(store.apply(&key, &batch));
+    let first_poll = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(write.as_mut(), cx))
+    })
+    .await;
+    assert!(first_poll.is_pending(), "the write had not finished");
+    drop(write);
+
+    // The next write goes through, and the first batch is there in full.
+    store.apply(&key, &[xcom(200)]).await.unwrap();
+    let snapshot = store.load_run(&key).await.unwrap().unwrap();
+    assert_eq!(snapshot.xcom.len(), 201);
+}
+
+#[tokio::test]
+async fn a_run_is_claimed_by_one_process_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("gust.db"))
+        .await
+        .unwrap();
+    let key = RunKey {
+        dag_id: "d".into(),
+        run_id: "manual__2024-01-01T00:00:00+00:00".into(),
+    };
+    let claim = store.claim(&key).unwrap();
+    let err = store.claim(&key).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    let other = RunKey {
+        dag_id: "d".into(),
+        run_id: "manual__2024-01-01T00:00:00_00:00".into(),
+    };
+    let _other = store.claim(&other).expect("ids that differ share no lock");
+    drop(claim);
+    store
+        .claim(&key)
+        .expect("a released run can be claimed again");
 }

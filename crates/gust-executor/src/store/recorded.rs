@@ -102,6 +102,12 @@ impl RecordedRun {
         match change {
             Change::Run { state, at } => {
                 self.run.state = *state;
+                if *state == RunState::Queued {
+                    // Set back to queued (tasks of an ended run cleared to run again): the
+                    // run starts anew, and its dagrun_timeout counts from then.
+                    self.run.started_at = None;
+                    self.run.ended_at = None;
+                }
                 if *state == RunState::Running && self.run.started_at.is_none() {
                     self.run.started_at = Some(*at);
                 }

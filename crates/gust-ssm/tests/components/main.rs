@@ -2,6 +2,7 @@
 
 mod operator;
 mod output;
+mod send_once;
 mod sensor;
 mod support;
 mod tracking;
