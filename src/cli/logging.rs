@@ -61,10 +61,12 @@ fn task_id_of(fields: &str) -> Option<&str> {
 /// lines do not tear it. With `task_logs`, each task try's messages (info and above) are
 /// also written to its own file there.
 pub(crate) fn init(live_view: bool, task_logs: Option<PathBuf>) {
+    // aws-config warns with whole debug dumps while it looks for a region or credentials
+    // that are not there; gust's own error then says what is missing, in one line.
     let default = if live_view {
-        "warn"
+        "warn,aws_config=error"
     } else {
-        "warn,gust=info,gust_ssm_local=warn"
+        "warn,aws_config=error,gust=info,gust::task::lifecycle=warn,gust_ssm_local=warn"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let terminal = tracing_subscriber::fmt::layer()
@@ -73,7 +75,9 @@ pub(crate) fn init(live_view: bool, task_logs: Option<PathBuf>) {
         .event_format(Concise)
         .with_filter(filter);
     let files = task_logs.map(|root| {
-        TaskLogs::new(root).with_filter(EnvFilter::new("warn,gust=info,gust_ssm_local=warn"))
+        TaskLogs::new(root).with_filter(EnvFilter::new(
+            "warn,aws_config=error,gust=info,gust_ssm_local=warn",
+        ))
     });
     tracing_subscriber::registry()
         .with(terminal)

@@ -353,7 +353,8 @@ fn print_outputs(report: &RunReport) {
         let Some(value) = report.xcom(task, gust::core::RETURN_VALUE) else {
             continue;
         };
-        if ran.tries == 0 {
+        // A task that did not succeed this time may hold the value of an earlier try.
+        if ran.tries == 0 || ran.state != TaskState::Success {
             continue;
         }
         match value.get("invocations").and_then(Value::as_array) {

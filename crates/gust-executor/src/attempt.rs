@@ -16,7 +16,7 @@ use gust_core::{
     TriggerEvent,
 };
 use tokio::sync::mpsc::UnboundedSender;
-use tracing::{Instrument, debug, info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::backoff::{Jitter, JitterSeed, poke_interval};
 
@@ -108,10 +108,45 @@ pub(crate) fn sensor_timeout(length: Duration) -> TaskError {
     ))
 }
 
+/// The target of the messages that frame each attempt in its task's log: the terminal
+/// shows the same steps as state changes, so `gust` leaves these to the log files.
+pub const LIFECYCLE_TARGET: &str = "gust::task::lifecycle";
+
 /// Runs one attempt and tells how it ended.
 pub(crate) async fn run_attempt(job: AttemptJob) -> AttemptResult {
     let span = job.ctx.span().clone();
-    attempt(job).instrument(span).await
+    async move {
+        let what = match &job.work {
+            Work::Start => "starting",
+            Work::Poke => "poking again",
+            Work::Resume { .. } => "resuming after its trigger fired",
+        };
+        info!(
+            target: LIFECYCLE_TARGET,
+            operator = job.ctx.operator(),
+            try_number = job.ctx.try_number(),
+            "{what}"
+        );
+        let result = attempt(job).await;
+        match &result {
+            AttemptResult::Finished(Ok(Outcome::Defer(deferral))) => info!(
+                target: LIFECYCLE_TARGET,
+                trigger = deferral.trigger.kind(),
+                "deferred to its trigger"
+            ),
+            AttemptResult::Finished(Ok(_)) => info!(target: LIFECYCLE_TARGET, "succeeded"),
+            AttemptResult::Finished(Err(err)) => {
+                info!(target: LIFECYCLE_TARGET, "ended: {}", err.report())
+            }
+            AttemptResult::NotYet { wake_at, .. } => info!(
+                target: LIFECYCLE_TARGET,
+                "condition not met yet; poking again at {wake_at}"
+            ),
+        }
+        result
+    }
+    .instrument(span)
+    .await
 }
 
 enum Interrupt {
@@ -193,7 +228,12 @@ async fn do_work(job: &AttemptJob) -> AttemptResult {
                     Err(err) => return AttemptResult::Finished(Err(err)),
                 };
                 let wake_at = gust_core::clock::add(ctx.clock().now(), wait);
-                debug!(pokes = progress.pokes, wait = %humanize(wait), "condition not met yet");
+                info!(
+                    target: LIFECYCLE_TARGET,
+                    pokes = progress.pokes,
+                    "condition not met yet; poking again in {}",
+                    humanize(wait)
+                );
                 if settings.mode == SensorMode::Reschedule {
                     return AttemptResult::NotYet {
                         pokes: progress.pokes,

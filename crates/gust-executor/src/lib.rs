@@ -46,6 +46,7 @@ mod run_loop;
 mod slots;
 pub mod store;
 
+pub use attempt::LIFECYCLE_TARGET;
 pub use backoff::Jitter;
 pub use events::{EventKind, EventSender, RunEvent};
 pub use executor::{Executor, ExecutorError, RunHandle, RunOptions};

@@ -158,6 +158,15 @@ pub fn assess(
                 command, visible, expected,
             )));
         }
+        if visible < expected && outcome == Some(Outcome::Succeeded) {
+            // A command that succeeded has all its invocations: the missing ones are not
+            // visible yet, which is not the same as done.
+            return Ok(Progress::Running {
+                visible,
+                expected,
+                running: 0,
+            });
+        }
         return Ok(Progress::Done(invocations));
     }
     Ok(Progress::Running {
@@ -273,7 +282,7 @@ pub async fn wait(
                 transient_in_a_row = 0;
                 last = format!(
                     "{} of {expected} invocations finished, {visible} visible",
-                    visible - running
+                    visible.saturating_sub(running)
                 );
                 if last_status.as_deref() != Some(last.as_str()) {
                     info!(command_id, attempt, "command in progress: {last}");

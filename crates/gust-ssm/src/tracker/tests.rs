@@ -179,3 +179,25 @@ fn a_command_ssm_finished_with_fewer_invocations_is_decided_by_its_status() {
     .unwrap();
     assert!(matches!(stopped, Progress::Failed(_)), "{stopped:?}");
 }
+
+#[test]
+fn a_succeeded_command_whose_invocations_are_not_visible_yet_is_not_done() {
+    let lagging = assess(
+        &command("Success", 2),
+        vec![inv("i-1", "Success", 0)],
+        0,
+        true,
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            lagging,
+            Progress::Running {
+                visible: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{lagging:?}"
+    );
+}
