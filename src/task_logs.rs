@@ -6,9 +6,12 @@
 //! use tracing_subscriber::layer::SubscriberExt;
 //!
 //! let dir = tempfile::tempdir().unwrap();
-//! let subscriber = tracing_subscriber::registry().with(gust::task_logs::TaskLogs::new(dir.path()));
+//! let logs = gust::task_logs::TaskLogs::new(dir.path());
+//! let subscriber = tracing_subscriber::registry().with(logs);
 //! tracing::subscriber::with_default(subscriber, || {
-//!     let span = tracing::info_span!("task", dag_id = "d", run_id = "r", task_id = "t", try_number = 1u32);
+//!     let span = tracing::info_span!(
+//!         "task", dag_id = "d", run_id = "r", task_id = "t", try_number = 1u32
+//!     );
 //!     span.in_scope(|| tracing::info!("hello"));
 //! });
 //! let log = std::fs::read_to_string(dir.path().join("d/r/t/1.log")).unwrap();

@@ -57,12 +57,14 @@ pub(crate) async fn serve(bind: IpAddr, port: u16, nodes: Option<&Path>) -> Outc
         );
     }
     say!(
-        "point a connection at it, e.g. AIRFLOW_CONN_AWS_DEFAULT='aws://x:x@/?region_name=us-east-1&endpoint_url={}'",
+        "point a connection at it, e.g. \
+         AIRFLOW_CONN_AWS_DEFAULT='aws://x:x@/?region_name=us-east-1&endpoint_url={}'",
         service.url()
     );
     if !bind.is_loopback() {
         eprintln!(
-            "warning: listening on {bind}, not only on this host: anyone who can reach it can run commands here"
+            "warning: listening on {bind}, not only on this host: \
+             anyone who can reach it can run commands here"
         );
     }
     let _ = tokio::signal::ctrl_c().await;

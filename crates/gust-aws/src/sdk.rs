@@ -42,7 +42,11 @@ pub async fn sdk_config(settings: &ClientSettings) -> Result<SdkConfig, AwsError
 }
 
 async fn build(settings: &ClientSettings) -> Result<SdkConfig, AwsError> {
-    debug!(region = ?settings.region, endpoint = ?settings.endpoint_url, "building an AWS SDK configuration");
+    debug!(
+        region = ?settings.region,
+        endpoint = ?settings.endpoint_url,
+        "building an AWS SDK configuration"
+    );
     let options = &settings.options;
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
 

@@ -64,7 +64,12 @@ pub fn schema(registry: &Registry) -> Value {
             for param in &spec.params {
                 with.insert(param.name.to_owned(), param_schema(param));
             }
-            let required: Vec<&str> = spec.params.iter().filter(|p| p.required).map(|p| p.name).collect();
+            let required: Vec<&str> = spec
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name)
+                .collect();
             let mut uses: Vec<&str> = vec![spec.name];
             uses.extend(spec.class_paths);
             json!({

@@ -129,7 +129,8 @@ impl Converter<'_> {
                     node.at,
                     path,
                     format!(
-                        "unknown marker '{other}'; the markers are $t (template), $x (XCom) and $f (file)"
+                        "unknown marker '{other}'; \
+                         the markers are $t (template), $x (XCom) and $f (file)"
                     ),
                 ));
             }
