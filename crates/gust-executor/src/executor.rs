@@ -252,18 +252,9 @@ impl Executor {
                 .await
                 .map_err(|err| ExecutorError::Store(StoreError::Backend(err)))?;
         }
-        let run_loop = RunLoop::new(
-            dag,
-            run,
-            key,
-            self.store.clone(),
-            data,
-            self.config.clone(),
-            self.slots.clone(),
-            options.events,
-            user_cancel.child_token(),
-        );
-        run_loop.drive().await
+        self.run_loop(dag, run, key, data, options, &user_cancel)
+            .drive()
+            .await
     }
 
     /// Takes up a recorded run that did not end (the process running it stopped), with
@@ -306,17 +297,7 @@ impl Executor {
         };
         let (run, key, data) = self.prepare(&dag, options.clone())?;
         data.restore(&snapshot);
-        let mut run_loop = RunLoop::new(
-            dag,
-            run,
-            key,
-            self.store.clone(),
-            data,
-            self.config.clone(),
-            self.slots.clone(),
-            options.events,
-            user_cancel.child_token(),
-        );
+        let mut run_loop = self.run_loop(dag, run, key, data, options, &user_cancel);
         run_loop.restore(&snapshot, triggers)?;
         run_loop.drive().await
     }
@@ -352,6 +333,28 @@ impl Executor {
         self.in_background(options, |executor, options| async move {
             executor.resume(dag, &key, &triggers, options).await
         })
+    }
+
+    fn run_loop(
+        &self,
+        dag: Arc<Dag>,
+        run: Arc<RunInfo>,
+        key: RunKey,
+        data: Arc<StoredRunData>,
+        options: RunOptions,
+        user_cancel: &CancellationToken,
+    ) -> RunLoop {
+        RunLoop::new(
+            dag,
+            run,
+            key,
+            self.store.clone(),
+            data,
+            self.config.clone(),
+            self.slots.clone(),
+            options.events,
+            user_cancel.child_token(),
+        )
     }
 
     fn check_pools(&self, dag: &Dag) -> Result<(), ExecutorError> {
