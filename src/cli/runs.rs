@@ -378,6 +378,11 @@ pub(crate) async fn clear(
         .apply(&record.key, &changes)
         .await
         .map_err(|err| usage(err.to_string()))?;
+    let cleared: Vec<&str> = names.iter().map(String::as_str).collect();
+    store
+        .clear_xcom(&record.key, &cleared)
+        .await
+        .map_err(|err| usage(err.to_string()))?;
     eprintln!(
         "cleared {} of run {}; running them again",
         names.join(", "),

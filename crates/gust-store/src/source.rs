@@ -109,3 +109,27 @@ fn lock_name(key: &RunKey) -> String {
         safe(&key.run_id)
     )
 }
+
+impl SqliteStore {
+    /// Removes the XCom values of `task_ids` in the run `key`: their tasks are to run again
+    /// (`gust tasks clear`), and what an earlier try pushed must not be read as theirs.
+    pub async fn clear_xcom(&self, key: &RunKey, task_ids: &[&str]) -> Result<(), StoreError> {
+        let slot = self.open_runs.slot(key);
+        let mut cached = slot.lock().await;
+        let mut sql =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM gust_xcom WHERE dag_id = ");
+        sql.push_bind(&*key.dag_id)
+            .push(" AND run_id = ")
+            .push_bind(&*key.run_id)
+            .push(" AND task_id IN (");
+        let mut ids = sql.separated(", ");
+        for id in task_ids {
+            ids.push_bind(*id);
+        }
+        sql.push(")");
+        sql.build().execute(&self.writer).await.map_err(backend)?;
+        // The run's next batch reads it from the file again.
+        *cached = None;
+        Ok(())
+    }
+}

@@ -27,7 +27,7 @@ pub(crate) struct OpenRuns {
 }
 
 impl OpenRuns {
-    fn slot(&self, key: &RunKey) -> Arc<tokio::sync::Mutex<Option<RecordedRun>>> {
+    pub(crate) fn slot(&self, key: &RunKey) -> Arc<tokio::sync::Mutex<Option<RecordedRun>>> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         runs.entry(key.clone()).or_default().clone()
     }

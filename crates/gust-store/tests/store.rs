@@ -314,3 +314,56 @@ async fn a_run_is_claimed_by_one_process_at_a_time() {
         .claim(&key)
         .expect("a released run can be claimed again");
 }
+
+#[tokio::test]
+async fn the_xcom_of_tasks_to_run_again_can_be_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("gust.db"))
+        .await
+        .unwrap();
+    let key = RunKey {
+        dag_id: "d".into(),
+        run_id: "r".into(),
+    };
+    store
+        .create_run(&RunRecord {
+            key: key.clone(),
+            logical_date: t0(),
+            conf: json!({}),
+            state: RunState::Running,
+            started_at: Some(t0()),
+            ended_at: None,
+        })
+        .await
+        .unwrap();
+    let push = |task: &str, value: &str| gust_executor::Change::XCom {
+        task_id: task.into(),
+        key: "return_value".into(),
+        value: json!(value),
+    };
+    // The run is open, so the store keeps it in memory as well as in the file.
+    store
+        .apply(&key, &[push("a", "old"), push("b", "kept")])
+        .await
+        .unwrap();
+    store.clear_xcom(&key, &["a"]).await.unwrap();
+    store.apply(&key, &[push("c", "new")]).await.unwrap();
+
+    let xcom: Vec<(String, String)> = store
+        .load_run(&key)
+        .await
+        .unwrap()
+        .unwrap()
+        .xcom
+        .into_iter()
+        .map(|(task, _, value)| (task, value.as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        xcom,
+        [
+            ("b".to_owned(), "kept".to_owned()),
+            ("c".to_owned(), "new".to_owned())
+        ],
+        "a's value is gone and stays gone"
+    );
+}
