@@ -170,7 +170,8 @@ fn announce(addr: SocketAddr, url: &str, shared: &Shared) {
     if !addr.ip().is_loopback() {
         warn!(
             %addr,
-            "the local SSM service is reachable from other hosts, and it runs the commands it is sent"
+            "the local SSM service is reachable from other hosts, \
+             and it runs the commands it is sent"
         );
     }
 }

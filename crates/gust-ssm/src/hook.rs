@@ -1,5 +1,6 @@
 //! `SsmHook`: the SSM calls gust makes, on a client built from an AWS connection.
 
+use aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -115,8 +116,7 @@ impl SsmHook {
         command_id: &str,
         instance_id: &str,
         plugin_name: Option<&str>,
-    ) -> Result<aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput, SsmError>
-    {
+    ) -> Result<GetCommandInvocationOutput, SsmError> {
         let _turn = self.turn().await;
         self.client
             .get_command_invocation()

@@ -249,24 +249,7 @@ async fn a_file_that_is_not_a_gust_database_is_refused_and_left_as_it_was() {
 #[tokio::test]
 async fn a_write_whose_caller_stops_waiting_is_still_committed_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("gust.db"))
-        .await
-        .unwrap();
-    let key = RunKey {
-        dag_id: "d".into(),
-        run_id: "r".into(),
-    };
-    store
-        .create_run(&RunRecord {
-            key: key.clone(),
-            logical_date: t0(),
-            conf: json!({}),
-            state: RunState::Queued,
-            started_at: None,
-            ended_at: None,
-        })
-        .await
-        .unwrap();
+    let (store, key) = store_with_open_run(dir.path()).await;
     let xcom = |n: i64| gust_executor::Change::XCom {
         task_id: "t".into(),
         key: format!("k{n}"),
@@ -318,24 +301,7 @@ async fn a_run_is_claimed_by_one_process_at_a_time() {
 #[tokio::test]
 async fn the_xcom_of_tasks_to_run_again_can_be_cleared() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("gust.db"))
-        .await
-        .unwrap();
-    let key = RunKey {
-        dag_id: "d".into(),
-        run_id: "r".into(),
-    };
-    store
-        .create_run(&RunRecord {
-            key: key.clone(),
-            logical_date: t0(),
-            conf: json!({}),
-            state: RunState::Running,
-            started_at: Some(t0()),
-            ended_at: None,
-        })
-        .await
-        .unwrap();
+    let (store, key) = store_with_open_run(dir.path()).await;
     let push = |task: &str, value: &str| gust_executor::Change::XCom {
         task_id: task.into(),
         key: "return_value".into(),
@@ -366,4 +332,23 @@ async fn the_xcom_of_tasks_to_run_again_can_be_cleared() {
         ],
         "a's value is gone and stays gone"
     );
+}
+
+/// A store in `dir` holding one run, `d`/`r`, that has started and not ended.
+async fn store_with_open_run(dir: &std::path::Path) -> (SqliteStore, RunKey) {
+    let store = SqliteStore::open(&dir.join("gust.db")).await.unwrap();
+    let key = RunKey {
+        dag_id: "d".into(),
+        run_id: "r".into(),
+    };
+    let record = RunRecord {
+        key: key.clone(),
+        logical_date: t0(),
+        conf: json!({}),
+        state: RunState::Running,
+        started_at: Some(t0()),
+        ended_at: None,
+    };
+    store.create_run(&record).await.unwrap();
+    (store, key)
 }

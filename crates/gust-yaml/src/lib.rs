@@ -17,11 +17,12 @@
 //! use gust_core::TaskKind;
 //! use gust_yaml::{OperatorSpec, ParamKind, ParamSpec, Registry, load_str};
 //!
+//! # use gust_core::{Outcome, TaskContext, TaskError};
 //! # struct Noop;
 //! # #[async_trait::async_trait]
 //! # impl gust_core::Operator for Noop {
-//! #     async fn execute(&self, _: &gust_core::TaskContext) -> Result<gust_core::Outcome, gust_core::TaskError> {
-//! #         Ok(gust_core::Outcome::Nothing)
+//! #     async fn execute(&self, _: &TaskContext) -> Result<Outcome, TaskError> {
+//! #         Ok(Outcome::Nothing)
 //! #     }
 //! # }
 //! let mut registry = Registry::new();

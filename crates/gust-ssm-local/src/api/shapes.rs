@@ -84,7 +84,8 @@ fn plugin(invocation: &InvocationRecord) -> Value {
         "Status": invocation.status.plugin_status(),
         "StatusDetails": invocation.status.details(),
         "ResponseCode": invocation.response_code,
-        "Output": finished_output(invocation).map_or_else(String::new, |(out, err)| plugin_output(out, err)),
+        "Output": finished_output(invocation)
+            .map_or_else(String::new, |(out, err)| plugin_output(out, err)),
         "StandardOutputUrl": "",
         "StandardErrorUrl": "",
         "OutputS3Region": "",
